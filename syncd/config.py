@@ -1,0 +1,723 @@
+"""The config: TOML into frozen dataclasses, every default of SPEC section 10.
+
+Top-down: the value classes; the validators (a TOML value in, a typed value
+out); the schema (per table: key -> validator and default, as khal's settings
+spec); the loader; ``describe`` for ``syncd config check``. Parsing is pure:
+only the machine-dependent defaults (zone, folders) look at the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import difflib
+import json
+import os
+import re
+import tomllib
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import platformdirs
+
+from providers import KINDS
+from syncd.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str  # "caldav" | "google"
+    calendars: tuple[str, ...] = ()  # display names, URLs or ids; () = all
+    target_calendar: str = ""  # "" = the interview's own calendar
+    me: tuple[str, ...] = ()  # the user's attendee addresses, lowercased
+    # caldav
+    url: str = ""
+    username: str = ""
+    password_env: str = ""
+    password_command: tuple[str, ...] = ()
+    # google
+    client_secrets: Path | None = None
+    token_file: Path | None = None
+    api_endpoint: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectConfig:
+    keywords: tuple[str, ...] = ("interview",)
+    patterns: tuple[str, ...] = ()  # regexes, searched case-insensitively in the title
+    categories: tuple[str, ...] = ()  # CalDAV CATEGORIES that mark an interview
+    exclude: tuple[str, ...] = ("mock interview", "interview prep", "practice interview")
+    agency_domains: tuple[str, ...] = ()
+    heard_back_marker: str = "#heard-back"
+    lookback: dt.timedelta = dt.timedelta(days=7)
+    lookahead: dt.timedelta = dt.timedelta(days=180)
+
+
+@dataclasses.dataclass(frozen=True)
+class ThankYouConfig:
+    delay: dt.timedelta = dt.timedelta(minutes=60)
+    remote_delay: dt.timedelta = dt.timedelta(minutes=15)
+    duration: dt.timedelta = dt.timedelta(minutes=30)
+    latest: dt.time = dt.time(21, 0)
+    next_day_at: dt.time = dt.time(9, 0)
+    all_day_at: dt.time = dt.time(18, 0)
+    reminders: tuple[int, ...] = (0,)
+
+
+@dataclasses.dataclass(frozen=True)
+class CallsConfig:
+    morning: dt.time = dt.time(10, 0)
+    afternoon: dt.time = dt.time(15, 0)
+    duration: dt.timedelta = dt.timedelta(minutes=15)
+    reminders: tuple[int, ...] = (10,)
+    holidays: str = ""  # country code for the `holidays` package; "" = none
+    skip_dates: tuple[dt.date, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    timezone: ZoneInfo = dataclasses.field(default_factory=lambda: ZoneInfo("UTC"))
+    interval: dt.timedelta = dt.timedelta(minutes=5)
+    state_dir: Path = Path("~/.local/state/syncd").expanduser()
+    sources: tuple[SourceConfig, ...] = ()
+    detect: DetectConfig = DetectConfig()
+    thank_you: ThankYouConfig = ThankYouConfig()
+    calls: CallsConfig = CallsConfig()
+    path: Path | None = None  # the file it was read from
+
+
+# --- validators: a TOML value in, a typed value out, or Invalid with the reason ---
+
+
+class Invalid(ValueError):
+    """A value is wrong; the text says why, the loader adds the file and the key."""
+
+    def __init__(self, problem: str, key: str = "") -> None:
+        super().__init__(problem)
+        self.key = key  # set by cross-key checks: the key to blame
+
+
+Validator = Callable[[Any], Any]
+
+_TYPE_NAMES = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (dt.datetime, "a date-time"),
+    (dt.date, "a date"),
+    (dt.time, "a time"),
+    (list, "a list"),
+    (dict, "a table"),
+)
+
+
+def _type_name(value: object) -> str:
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), "a value")
+
+
+def _show(value: object) -> str:
+    """The value as the user wrote it, quoted, on one line, cut when long."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f'; did you mean "{match[0]}"?' if match else ""
+
+
+def _string(value: object, expected: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"expected {expected}, got {_type_name(value)}")
+    return value
+
+
+def text(value: object) -> str:
+    return _string(value)
+
+
+def nonempty_text(value: object) -> str:
+    if not _string(value).strip():
+        raise Invalid("must not be empty")
+    return str(value)
+
+
+def _list(value: object, expected: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise Invalid(f"expected {expected}, got {_type_name(value)}")
+    return value
+
+
+def text_list(value: object) -> tuple[str, ...]:
+    items = _list(value, 'a list of strings such as ["a", "b"]')
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise Invalid(f"expected a list of non-empty strings, found {_show(item)}")
+    return tuple(items)
+
+
+def patterns(value: object) -> tuple[str, ...]:
+    for pattern in (items := text_list(value)):
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise Invalid(f"{_show(pattern)} is not a valid regular expression: {exc}") from None
+    return items
+
+
+def addresses(value: object) -> tuple[str, ...]:
+    found = []
+    for item in text_list(value):
+        address = item.strip().lower().removeprefix("mailto:")
+        if "@" not in address or " " in address:
+            raise Invalid(f'expected e-mail addresses such as "me@example.com", got {_show(item)}')
+        found.append(address)
+    return tuple(found)
+
+
+def domains(value: object) -> tuple[str, ...]:
+    found = []
+    for item in text_list(value):
+        domain = item.strip().lower().removeprefix("@")
+        if not re.fullmatch(r"[^\s@/]+(\.[^\s@/]+)+", domain):
+            raise Invalid(f'expected mail domains such as "agency.com", got {_show(item)}')
+        found.append(domain)
+    return tuple(found)
+
+
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(value: object, *, allow_zero: bool = False) -> dt.timedelta:
+    """``"90m"``, ``"7d"``, ``"1h30m"`` (units w, d, h, m, s, largest first) as a timedelta."""
+    expected = 'a duration such as "90m", "2h" or "1h30m"'
+    compact = _string(value, expected).replace(" ", "")
+    match = _DURATION.fullmatch(compact)
+    if not compact or not match:
+        raise Invalid(f"expected {expected} (units w, d, h, m, s), got {_show(value)}")
+    counts = zip(match.groups(), _DURATION_UNITS.values(), strict=True)
+    seconds = sum(int(n) * unit for n, unit in counts if n)
+    try:
+        result = dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise Invalid(f"{_show(value)} is too long") from None
+    if not result and not allow_zero:
+        raise Invalid(f"must be longer than zero, got {_show(value)}")
+    return result
+
+
+def duration(value: object) -> dt.timedelta:
+    return parse_duration(value)
+
+
+def delay(value: object) -> dt.timedelta:
+    return parse_duration(value, allow_zero=True)
+
+
+def clock_time(value: object) -> dt.time:
+    """``"HH:MM"`` (or a TOML local time on the minute) as a time of day."""
+    if isinstance(value, dt.time) and not (value.tzinfo or value.second or value.microsecond):
+        return value
+    match = (
+        re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if isinstance(value, str)
+        else None
+    )
+    if not match:
+        got = _show(value) if isinstance(value, str) else _type_name(value)
+        raise Invalid(f'expected a time of day "HH:MM" such as "09:00" or "18:30", got {got}')
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def zone(value: object) -> ZoneInfo:
+    """An IANA zone name such as ``"Europe/London"``."""
+    name = _string(value, 'a time zone name such as "Europe/London"')
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    known = available_timezones()
+    same = {zone.lower(): zone for zone in known}.get(name.strip().lower())
+    hint = f'; did you mean "{same}"?' if same else _did_you_mean(name, known)
+    raise Invalid(f"unknown time zone {_show(name)}{hint or ' (use a name such as Europe/London)'}")
+
+
+def absolute_path(value: object) -> Path:
+    """A path; ``~`` expands; relative paths are refused (the daemon's folder is not yours)."""
+    name = nonempty_text(value)
+    try:
+        path = Path(name).expanduser()
+    except RuntimeError:
+        raise Invalid(f"cannot expand {_show(name)}") from None
+    if not path.is_absolute():
+        raise Invalid(f"expected an absolute path or one starting with ~, got {_show(name)}")
+    return path
+
+
+def http_url(value: object) -> str:
+    """An http(s) URL with a host and no password in it."""
+    url = nonempty_text(value)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        ok, parts = False, None
+    if parts is not None and parts.password is not None:
+        raise Invalid("holds a password: put it in password_env or password_command instead")
+    if not ok:
+        example = '"https://dav.example.com/"'
+        raise Invalid(f"expected an http:// or https:// URL such as {example}, got {_show(url)}")
+    return url
+
+
+def optional_http_url(value: object) -> str:
+    return "" if _string(value) == "" else http_url(value)
+
+
+def env_name(value: object) -> str:
+    # The value is never echoed: a user might have put the password itself here.
+    name = _string(value, "the name of an environment variable")
+    if name and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise Invalid('expected the name of an environment variable such as "SYNCD_DAV_PASSWORD"')
+    return name
+
+
+def argv(value: object) -> tuple[str, ...]:
+    # Never echoed either: a command line can carry a secret.
+    items = _list(value, 'a command as a list of strings such as ["pass", "show", "dav"]')
+    if not all(isinstance(item, str) and item for item in items):
+        raise Invalid(
+            'expected a command as a list of non-empty strings such as ["pass", "show", "dav"]'
+        )
+    return tuple(items)
+
+
+def reminders(value: object) -> tuple[int, ...]:
+    """Minutes before the start: at most 5, each 0..40320 (the limits of Google Calendar)."""
+    items = _list(value, "a list of minutes such as [0] or [10, 60]")
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise Invalid(f"expected whole minutes, found {_show(item)}")
+        if not 0 <= item <= 40320:
+            raise Invalid(f"{item} is out of range: minutes before the start, 0 to 40320 (4 weeks)")
+        if items.count(item) > 1:
+            raise Invalid(f"{item} is listed twice")
+    if len(items) > 5:
+        raise Invalid(f"at most 5 reminders, got {len(items)}")
+    return tuple(items)
+
+
+def dates(value: object) -> tuple[dt.date, ...]:
+    """ISO dates: TOML dates or ``"YYYY-MM-DD"`` strings; sorted."""
+    found = set()
+    for item in _list(value, "a list of dates such as [2025-12-24]"):
+        day = item if isinstance(item, dt.date) and not isinstance(item, dt.datetime) else None
+        if isinstance(item, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(item)
+        if day is None:
+            raise Invalid(f"expected dates such as 2025-12-24, found {_show(item)}")
+        found.add(day)
+    return tuple(sorted(found))
+
+
+def holiday_country(value: object) -> str:
+    """A country code the ``holidays`` package knows, upper-cased; "" for none."""
+    code = _string(value, 'a country code such as "GB"').strip().upper()
+    if not code:
+        return ""
+    import holidays  # only now: it is large, and off by default
+
+    if code not in holidays.list_supported_countries():
+        examples = '"GB", "US" or "DE"'
+        raise Invalid(f"unknown country code {_show(value)}; use a code such as {examples}")
+    return code
+
+
+def source_kind(value: object) -> str:
+    name = _string(value, " or ".join(f'"{kind}"' for kind in KINDS))
+    if name not in KINDS:
+        choices = ", ".join(KINDS)
+        raise Invalid(
+            f"unknown kind {_show(name)}, expected one of: {choices}{_did_you_mean(name, KINDS)}"
+        )
+    return name
+
+
+# --- defaults that depend on the machine ---
+
+LOCALTIME = Path("/etc/localtime")
+
+
+def system_zone_name() -> str:
+    """The system's zone: $TZ when it names a zone, else the /etc/localtime link, else UTC."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    with contextlib.suppress(OSError):
+        target = str(LOCALTIME.resolve())
+        if "/zoneinfo/" in target:
+            name = target.split("/zoneinfo/", 1)[1]
+            candidates.append(name.removeprefix("posix/").removeprefix("right/"))
+    for name in candidates:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError, OSError):
+            if name:
+                ZoneInfo(name)
+                return name
+    return "UTC"
+
+
+def _xdg(variable: str, fallback: Callable[[str], Path]) -> Path:
+    # platformdirs follows XDG on Linux only; syncd honours it everywhere it is set.
+    value = os.environ.get(variable, "")
+    return Path(value) / "syncd" if os.path.isabs(value) else fallback("syncd")
+
+
+def default_state_dir() -> str:
+    return str(_xdg("XDG_STATE_HOME", platformdirs.user_state_path))
+
+
+def resolve_config_path(option: str | None) -> Path:
+    """The config file: ``--config``, else $SYNCD_CONFIG, else $XDG_CONFIG_HOME/syncd/config.toml.
+
+    Without $XDG_CONFIG_HOME: platformdirs' user config folder (~/.config on Linux).
+    """
+    chosen = option if option is not None else os.environ.get("SYNCD_CONFIG") or None
+    if chosen is not None:
+        return Path(chosen).expanduser()
+    return _xdg("XDG_CONFIG_HOME", platformdirs.user_config_path) / "config.toml"
+
+
+# --- the schema: every key, its validator and its default, in one place ---
+
+REQUIRED: Any = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """One config key: ``check`` turns the TOML value into the typed one.
+
+    ``default`` is written as in the file (``"60m"``) and goes through ``check``
+    too; a callable computes it; REQUIRED means the key must be there.
+    """
+
+    check: Validator
+    default: Any = REQUIRED
+
+
+def _both_passwords(values: Mapping[str, Any]) -> None:
+    if values["password_env"] and values["password_command"]:
+        raise Invalid("set password_env or password_command, not both", key="password_command")
+
+
+def _something_detects(values: Mapping[str, Any]) -> None:
+    if not (values["keywords"] or values["patterns"] or values["categories"]):
+        raise Invalid("nothing would be detected: set keywords, patterns or categories", "keywords")
+
+
+def _later(first: str, second: str) -> Callable[[Mapping[str, Any]], None]:
+    def check(values: Mapping[str, Any]) -> None:
+        if values[second] <= values[first]:
+            raise Invalid(f"must be later than {first} ({values[first]:%H:%M})", key=second)
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """The keys of one table, the class they fill, and checks across keys."""
+
+    keys: Mapping[str, Key]
+    cls: type[Any] | None = None
+    checks: tuple[Callable[[Mapping[str, Any]], None], ...] = ()
+
+
+TOP = Section(
+    {
+        "timezone": Key(zone, system_zone_name),
+        "interval": Key(duration, "5m"),
+        "state_dir": Key(absolute_path, default_state_dir),
+    }
+)
+
+SECTIONS = {
+    "detect": Section(
+        {
+            "keywords": Key(text_list, ["interview"]),
+            "patterns": Key(patterns, []),
+            "categories": Key(text_list, []),
+            "exclude": Key(text_list, ["mock interview", "interview prep", "practice interview"]),
+            "agency_domains": Key(domains, []),
+            "heard_back_marker": Key(nonempty_text, "#heard-back"),
+            "lookback": Key(duration, "7d"),
+            "lookahead": Key(duration, "180d"),
+        },
+        DetectConfig,
+        (_something_detects,),
+    ),
+    "thank_you": Section(
+        {
+            "delay": Key(delay, "60m"),
+            "remote_delay": Key(delay, "15m"),
+            "duration": Key(duration, "30m"),
+            "latest": Key(clock_time, "21:00"),
+            "next_day_at": Key(clock_time, "09:00"),
+            "all_day_at": Key(clock_time, "18:00"),
+            "reminders": Key(reminders, [0]),
+        },
+        ThankYouConfig,
+        (_later("next_day_at", "latest"),),
+    ),
+    "calls": Section(
+        {
+            "morning": Key(clock_time, "10:00"),
+            "afternoon": Key(clock_time, "15:00"),
+            "duration": Key(duration, "15m"),
+            "reminders": Key(reminders, [10]),
+            "holidays": Key(holiday_country, ""),
+            "skip_dates": Key(dates, []),
+        },
+        CallsConfig,
+        (_later("morning", "afternoon"),),
+    ),
+}
+
+SOURCE = Section(
+    {
+        "name": Key(nonempty_text),
+        "kind": Key(source_kind),
+        "calendars": Key(text_list, []),
+        "target_calendar": Key(text, ""),
+        "me": Key(addresses, []),
+    }
+)
+
+SOURCE_KINDS = {
+    "caldav": Section(
+        {
+            "url": Key(http_url),
+            "username": Key(text, ""),
+            "password_env": Key(env_name, ""),
+            "password_command": Key(argv, []),
+        },
+        checks=(_both_passwords,),
+    ),
+    "google": Section(
+        {
+            "client_secrets": Key(absolute_path),
+            "token_file": Key(absolute_path),
+            "api_endpoint": Key(optional_http_url, ""),
+        }
+    ),
+}
+
+
+# --- the loader ---
+
+
+def _where(section: str, key: str = "") -> str:
+    """How an error names a key: ``interval``, ``[calls] morning``, ``[sources.2] url``."""
+    if not section:
+        return key
+    return f"[{section}] {key}" if key else f"[{section}]"
+
+
+def _refuse_unknown(
+    table: Mapping[str, Any],
+    allowed: Iterable[str],
+    section: str,
+    file: str,
+    elsewhere: Mapping[str, str] | None = None,
+) -> None:
+    known = list(allowed)
+    for name in table:
+        if name in known:
+            continue
+        problem = (elsewhere or {}).get(name) or "unknown key" + (
+            _did_you_mean(name, known) or "; known keys: " + ", ".join(known)
+        )
+        raise ConfigError(file, _where(section, name), problem)
+
+
+def _read(table: Mapping[str, Any], spec: Section, section: str, file: str) -> dict[str, Any]:
+    """The typed values of the keys in ``spec``, defaults filled in; the first error raised."""
+    values: dict[str, Any] = {}
+    for name, key in spec.keys.items():
+        if name in table:
+            raw = table[name]
+        elif key.default is REQUIRED:
+            raise ConfigError(file, _where(section, name), "missing; this key is required")
+        else:
+            raw = key.default() if callable(key.default) else key.default
+        try:
+            values[name] = key.check(raw)
+        except Invalid as exc:
+            raise ConfigError(file, _where(section, name), str(exc)) from None
+    for check in spec.checks:
+        try:
+            check(values)
+        except Invalid as exc:
+            raise ConfigError(file, _where(section, exc.key), str(exc)) from None
+    return values
+
+
+def _read_source(table: Mapping[str, Any], section: str, file: str) -> dict[str, Any]:
+    kind = table.get("kind")
+    spec = SOURCE_KINDS.get(kind) if isinstance(kind, str) else None
+    others = {other: s for other, s in SOURCE_KINDS.items() if s is not spec}
+    elsewhere = {
+        key: f"not a key of a {kind} source ({key} is for {other} sources)"
+        for other, other_spec in others.items()
+        for key in other_spec.keys
+    }
+    if spec is None:  # kind missing or wrong: say so below, after any typo
+        allowed = [*SOURCE.keys, *(key for s in SOURCE_KINDS.values() for key in s.keys)]
+        _refuse_unknown(table, allowed, section, file)
+    else:
+        _refuse_unknown(table, [*SOURCE.keys, *spec.keys], section, file, elsewhere)
+    values = _read(table, SOURCE, section, file)
+    return values | _read(table, SOURCE_KINDS[values["kind"]], section, file)
+
+
+def _read_sources(value: object, file: str) -> tuple[SourceConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(file, "sources", f"expected [[sources]] tables, got {_type_name(value)}")
+    numbers: dict[str, int] = {}
+    sources = []
+    for number, table in enumerate(value, 1):
+        section = f"sources.{number}"
+        if not isinstance(table, dict):
+            raise ConfigError(file, _where(section), f"expected a table, got {_type_name(table)}")
+        values = _read_source(table, section, file)
+        name = values["name"]
+        if name.casefold() in numbers:
+            taken = f"sources.{numbers[name.casefold()]}"
+            problem = f"{_show(name)} is taken by {taken}; names must be unique"
+            raise ConfigError(file, _where(section, "name"), problem)
+        numbers[name.casefold()] = number
+        sources.append(SourceConfig(**values))
+    return tuple(sources)
+
+
+def parse_config(data: Mapping[str, Any], file: str) -> Config:
+    """The Config for parsed TOML ``data``; ``file`` names it in errors.
+
+    Raises ConfigError for the first problem: unknown keys and sections first
+    (in file order), then the keys in schema order.
+    """
+    names = [*TOP.keys, "sources", *SECTIONS]
+    for name, value in data.items():
+        if name not in names:
+            what, where = ("section", f"[{name}]") if isinstance(value, dict) else ("key", name)
+            hint = _did_you_mean(name, names) or "; known: " + ", ".join(names)
+            raise ConfigError(file, where, f"unknown {what}{hint}")
+    top = _read(data, TOP, "", file)
+    sources = _read_sources(data.get("sources", []), file)
+    sections = {}
+    for name, spec in SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(file, _where(name), f"expected a table, got {_type_name(table)}")
+        _refuse_unknown(table, spec.keys, name, file)
+        assert spec.cls is not None
+        sections[name] = spec.cls(**_read(table, spec, name, file))
+    return Config(**top, sources=sources, **sections)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the TOML file at ``path``; ConfigError names what is wrong."""
+    file = str(path)
+    try:
+        document = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(document)
+    except FileNotFoundError:
+        problem = "no such file; copy config.example.toml there, or pass --config PATH"
+        raise ConfigError(file, "", problem) from None
+    except IsADirectoryError:
+        raise ConfigError(file, "", "is a folder, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(file, exc, document) from None
+    return dataclasses.replace(parse_config(data, file), path=path)
+
+
+def _syntax_error(file: str, exc: tomllib.TOMLDecodeError, document: str) -> ConfigError:
+    """``file: line N: invalid TOML: reason (column C)``, from tomllib's message."""
+    message = str(exc)
+    at = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message)
+    end = re.fullmatch(r"(.*) \(at end of document\)", message)
+    if at:
+        reason, where = at[1], f"line {at[2]}"
+        reason += f" (column {at[3]})"
+    elif end:
+        reason, where = end[1] + " (at the end of the file)", f"line {len(document.splitlines())}"
+    else:
+        reason, where = message, ""
+    return ConfigError(file, where, f"invalid TOML: {reason[:1].lower()}{reason[1:]}")
+
+
+# --- the resolved values, as text ---
+
+_EMPTY_MEANS = {
+    "calendars": "all calendars",
+    "target_calendar": "the interview's own calendar",
+    "api_endpoint": "Google's",
+    "holidays": "no public holidays",
+}
+
+
+def format_duration(value: dt.timedelta) -> str:
+    """A timedelta as the config writes it: ``"1h30m"``, ``"7d"``."""
+    seconds, parts = int(value.total_seconds()), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0m"
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dt.timedelta):
+        return json.dumps(format_duration(value))
+    if isinstance(value, dt.time):
+        return f'"{value:%H:%M}"'
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, ZoneInfo | Path):
+        value = str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _lines(values: object, spec: Section) -> list[str]:
+    lines = []
+    for name in spec.keys:
+        value = getattr(values, name)
+        shown = _toml(value)
+        if name == "password_command" and value:
+            shown = _toml([value[0], "..."]) + "  # arguments not shown"
+        elif not value and name in _EMPTY_MEANS:
+            shown += f"  # {_EMPTY_MEANS[name]}"
+        lines.append(f"{name} = {shown}")
+    return lines
+
+
+def describe(config: Config) -> str:
+    """The resolved config as TOML, every default filled in; secrets are not shown."""
+    lines = [f"# {config.path or 'config'}: valid; resolved values, defaults filled in"]
+    lines += _lines(config, TOP)
+    for source in config.sources:
+        lines += ["", "[[sources]]", *_lines(source, SOURCE)]
+        lines += _lines(source, SOURCE_KINDS[source.kind])
+    for name, spec in SECTIONS.items():
+        lines += ["", f"[{name}]", *_lines(getattr(config, name), spec)]
+    return "\n".join(lines) + "\n"

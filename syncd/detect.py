@@ -1,0 +1,341 @@
+"""Detection: is a calendar event an interview, and what are its facts (SPEC 3 and 4).
+
+Pure: no I/O, no clock (``now`` is a parameter). A broken event never raises
+here; a problem with one event is at most one logged warning naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import re
+from zoneinfo import ZoneInfo
+
+from syncd.config import Config, DetectConfig, SourceConfig
+from syncd.domains import in_domains, mail_domain, names_no_employer, org_name
+from syncd.facts import (
+    description_facts,
+    description_text,
+    fact_lines,
+    has_meeting_link,
+    heard_back_in_title,
+    html_to_text,
+    normalise_decision,
+    says_remote,
+    split_phone,
+    status_heard_back,
+)
+from syncd.model import Attendee, CalendarEvent, Interview
+from syncd.titles import company_and_role, fold, has_keyword, title_says_remote
+
+__all__ = [
+    "description_facts",
+    "detect",
+    "heard_back_in_title",
+    "html_to_text",
+    "is_interview",
+    "normalise_decision",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DECISION = "end of week"
+NO_EMPLOYER = "the employer"
+NO_AGENCY_NAME = "the agency"  # a staffing-manager line without an agency line
+
+
+def detect(
+    event: CalendarEvent, source: SourceConfig, config: Config, now: dt.datetime
+) -> Interview | None:
+    """The interview an event is, or None when SPEC section 3 says it is not one.
+
+    ``now`` bounds the lookback/lookahead window; all-day dates count from
+    midnight in ``config.timezone``. Never raises: an event that cannot be read
+    logs one warning naming it and yields None (or an interview with default
+    facts, when only its facts are unreadable).
+    """
+    try:
+        if not is_interview(event, source, config, now):
+            return None
+    except Exception as exc:
+        log.warning("event %s skipped: %s", _name(event), exc)
+        return None
+    problems: list[str] = []
+    try:
+        interview = _interview(event, source, config.detect, problems)
+    except Exception as exc:
+        problems.append(f"facts unreadable ({exc}); using defaults")
+        interview = Interview(
+            source=source.name,
+            calendar=_text(event.calendar),
+            key=event.key,
+            title=_text(event.title),
+            start=event.start,
+            end=event.end,
+            resource=_text(event.resource),
+        )
+    if problems:
+        log.warning("interview %s: %s", _name(event), "; ".join(problems))
+    return interview
+
+
+def is_interview(
+    event: CalendarEvent, source: SourceConfig, config: Config, now: dt.datetime
+) -> bool:
+    """True when the event passes every rule of SPEC section 3 at ``now``.
+
+    Raises ValueError when the event has no usable start time.
+    """
+    rules = config.detect
+    title = _text(event.title)
+    if event.markers is not None or fold(_text(event.status)).strip() in ("cancelled", "canceled"):
+        return False
+    if not _title_or_category_matches(title, _texts(event.categories), rules):
+        return False
+    folded = _squash(fold(title))
+    if any(_squash(fold(entry)) in folded for entry in rules.exclude if entry.strip()):
+        return False
+    if _declined(event, source):
+        return False
+    return _in_window(event, config.timezone, now, rules)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _title_or_category_matches(
+    title: str, categories: tuple[str, ...], rules: DetectConfig
+) -> bool:
+    if has_keyword(title, rules.keywords):
+        return True
+    if any(regex.search(title) for regex in _patterns(rules.patterns)):
+        return True
+    wanted = {fold(c).strip() for c in rules.categories}
+    return any(fold(c).strip() in wanted for c in categories)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:  # the config check reports it; logged once per process here
+        log.warning("detect.patterns: %r is not a valid regex (%s); ignored", pattern, exc)
+        return None
+
+
+def _patterns(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    return [regex for p in patterns if (regex := _compiled(p)) is not None]
+
+
+def _declined(event: CalendarEvent, source: SourceConfig) -> bool:
+    me = {_address(a) for a in source.me}
+    return any(
+        fold(_text(a.response)).strip() == "declined" and (a.is_self or _address(a.email) in me)
+        for a in _attendees(event.attendees)
+    )
+
+
+def _in_window(event: CalendarEvent, tz: ZoneInfo, now: dt.datetime, rules: DetectConfig) -> bool:
+    start = _instant(event.start, tz)
+    if start is None:
+        raise ValueError("it has no usable start time")
+    end = _instant(event.end, tz)
+    if end is None or end <= start:  # a missing or backwards end: judge by the start
+        end = start + dt.timedelta(days=1) if not isinstance(event.start, dt.datetime) else start
+    now_utc = _instant(now, tz)
+    if now_utc is None:
+        raise ValueError(f"now is not a time: {now!r}")
+    return end >= now_utc - rules.lookback and start <= now_utc + rules.lookahead
+
+
+def _instant(value: object, tz: ZoneInfo) -> dt.datetime | None:
+    """A time as a UTC instant: naive times and all-day dates (midnight) in ``tz``."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        return aware.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    return None
+
+
+# --- facts ----------------------------------------------------------------------------
+
+
+def _interview(
+    event: CalendarEvent, source: SourceConfig, rules: DetectConfig, problems: list[str]
+) -> Interview:
+    title, location = _text(event.title), _text(event.location)
+    raw_description = _text(event.description)
+    description = description_text(raw_description)
+    lines = fact_lines(description)
+    facts: dict[str, str] = {}
+    for key, value in lines:
+        facts.setdefault(key, value)
+    people = _People(event, source, rules)
+
+    title_company, title_role = _from_patterns(title, rules.patterns)
+    if not (title_company or title_role):
+        title_company, title_role = company_and_role(title, rules.keywords, rules.heard_back_marker)
+    company = facts.get("company") or title_company or people.employer() or NO_EMPLOYER
+
+    contact, contact_phone = split_phone(facts.get("contact", ""))
+    agency = facts.get("agency") or people.agency()
+    agency_contact, agency_phone = split_phone(
+        facts.get("agency contact") or facts.get("staffing manager") or ""
+    )
+    if agency_phone or agency_contact:
+        agency = agency or NO_AGENCY_NAME
+
+    decision = DEFAULT_DECISION
+    if said := facts.get("decision", ""):
+        normalised = normalise_decision(said)
+        if normalised is None:
+            problems.append(f"decision {said!r} not understood; using {DEFAULT_DECISION!r}")
+        else:
+            decision = normalised
+
+    marker = rules.heard_back_marker
+    return Interview(
+        source=source.name,
+        calendar=_text(event.calendar),
+        key=event.key,
+        title=title,
+        start=event.start,
+        end=event.end,
+        company=company,
+        role=facts.get("role") or title_role,
+        contact=contact or people.contact(),
+        contact_phone=contact_phone,
+        agency=agency,
+        agency_contact=agency_contact or (people.agency_person() if agency else ""),
+        agency_phone=agency_phone,
+        remote=bool(event.conference)
+        or any(has_meeting_link(t) for t in (location, description, raw_description))
+        or says_remote(location)
+        or title_says_remote(title, rules.keywords),
+        decision=decision,
+        heard_back=any(status_heard_back(v) for k, v in lines if k == "status")
+        or heard_back_in_title(title, marker)
+        or heard_back_in_title(description, marker),
+        location=location,
+        resource=_text(event.resource),
+    )
+
+
+def _from_patterns(title: str, patterns: tuple[str, ...]) -> tuple[str, str]:
+    """Company and role from the named groups of a matching ``detect.patterns`` regex."""
+    for regex in _patterns(patterns):
+        match = regex.search(title)
+        if match:
+            groups = match.groupdict()
+            return (groups.get("company") or "").strip(), (groups.get("role") or "").strip()
+    return "", ""
+
+
+class _People:
+    """The organizer and attendees, sorted into the user, agency staff and the others."""
+
+    def __init__(self, event: CalendarEvent, source: SourceConfig, rules: DetectConfig) -> None:
+        self._me = {_address(a) for a in source.me}
+        # The user's own organisation (me@mycompany.com) is not the one interviewing them.
+        self._my_orgs = {org_name(d) for a in self._me if (d := mail_domain(a))}
+        self._agency_domains = rules.agency_domains
+        organizer = event.organizer if isinstance(event.organizer, Attendee) else None
+        people = _attendees((organizer, *_attendees(event.attendees)))
+        self._organizer = (
+            organizer if organizer is not None and not self._is_me(organizer) else None
+        )
+        self._others = [a for a in people if not self._is_me(a)]
+
+    def _is_me(self, person: Attendee) -> bool:
+        return person.is_self or _address(person.email) in self._me
+
+    def _is_agency(self, person: Attendee) -> bool:
+        return in_domains(mail_domain(person.email), self._agency_domains)
+
+    def _is_employer_side(self, person: Attendee) -> bool:
+        # Calendar resources and group calendars (…calendar.google.com) are no people.
+        domain = mail_domain(person.email)
+        return not self._is_agency(person) and not domain.endswith("calendar.google.com")
+
+    def employer(self) -> str:
+        """The organizer's organisation by mail domain, else the one all others share."""
+        organizer = self._organizer
+        if (
+            organizer is not None
+            and self._is_employer_side(organizer)
+            and (name := self._org(mail_domain(organizer.email)))
+        ):
+            return name
+        names = {self._org(mail_domain(a.email)) for a in self._others if self._is_employer_side(a)}
+        names.discard("")
+        return names.pop() if len(names) == 1 else ""
+
+    def _org(self, domain: str) -> str:
+        name = org_name(domain) if domain and not names_no_employer(domain) else ""
+        return "" if name in self._my_orgs else name
+
+    def contact(self) -> str:
+        """The organizer's name or address, else the other attendees' (", "-joined)."""
+        organizer = self._organizer
+        if organizer is not None and self._is_employer_side(organizer) and _label(organizer):
+            return _label(organizer)
+        skip = _address(organizer.email) if organizer is not None else None
+        labels = [
+            _label(a)
+            for a in self._others
+            if a is not organizer and _address(a.email) != skip and self._is_employer_side(a)
+        ]
+        return ", ".join(dict.fromkeys(label for label in labels if label))
+
+    def agency(self) -> str:
+        """The organisation of the first agency person (organizer first), else ""."""
+        return next(
+            (org_name(mail_domain(a.email)) for a in self._others if self._is_agency(a)), ""
+        )
+
+    def agency_person(self) -> str:
+        """The name of the first agency person who has one, else ""."""
+        return next(
+            (name for a in self._others if self._is_agency(a) and (name := _text(a.name).strip())),
+            "",
+        )
+
+
+def _label(person: Attendee) -> str:
+    return _text(person.name).strip() or _address(person.email)
+
+
+def _address(address: object) -> str:
+    return _text(address).strip().casefold().removeprefix("mailto:")
+
+
+def _text(value: object) -> str:
+    """A field as text: None is "", anything else its ``str``."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else str(value)
+
+
+def _attendees(values: object) -> tuple[Attendee, ...]:
+    if isinstance(values, tuple | list):
+        return tuple(a for a in values if isinstance(a, Attendee))
+    return ()
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if isinstance(values, str):
+        return (values,)
+    if isinstance(values, tuple | list | set | frozenset):
+        return tuple(_text(v) for v in values)
+    return ()
+
+
+def _name(event: CalendarEvent) -> str:
+    """How a log line names an event: its title and id."""
+    try:
+        return f"{_text(event.title)!r} ({event.key})"
+    except Exception:
+        return repr(event)

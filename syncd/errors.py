@@ -1,0 +1,46 @@
+"""The typed errors of syncd; the CLI turns them into one line and an exit code."""
+
+from __future__ import annotations
+
+
+class SyncdError(Exception):
+    """Base of every error syncd reports to its user."""
+
+
+class ConfigError(SyncdError):
+    """A config problem: ``file: [section] key: problem`` in one line (exit 2)."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+class ProviderError(SyncdError):
+    """A provider could not do what was asked; the subclasses say why."""
+
+
+class TransientError(ProviderError):
+    """Network failure, timeout, 5xx, 429, rate limit: try again later.
+
+    ``retry_after`` is the server's wish in seconds, when it said one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthError(ProviderError):
+    """The credentials are refused; the message names the command that fixes it."""
+
+
+class ConflictError(ProviderError):
+    """A conditional write failed: it exists already (create) or changed (update, delete)."""
+
+
+class GoneError(ProviderError):
+    """The sync token is no longer valid (Google 410, CalDAV valid-sync-token): re-read fully."""
+
+
+class NotFoundError(ProviderError):
+    """The object or calendar is not there."""
