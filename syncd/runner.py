@@ -1,0 +1,78 @@
+"""A sweep: one pass over every configured source, each source's faults kept to itself.
+
+``syncd run --once``, ``syncd plan``, ``syncd demo`` and the daemon all sweep
+through here; what went wrong with one source is recorded for ``syncd status``
+and the other sources go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from providers import Provider, open_provider
+from syncd.config import Config, SourceConfig
+from syncd.engine import Engine, PassReport
+from syncd.errors import AuthError, ProviderError, TransientError
+from syncd.state import StateStore
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[SourceConfig, Config], Provider]
+
+
+@dataclasses.dataclass
+class SourceOutcome:
+    """One source's pass: its report, or the error that stopped it."""
+
+    source: str
+    report: PassReport | None = None
+    error: ProviderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def sweep(
+    config: Config,
+    store: StateStore,
+    *,
+    dry_run: bool = False,
+    opener: Opener = open_provider,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> list[SourceOutcome]:
+    """One pass over every source; never raises a provider's error, returns it per source."""
+    engine = Engine(config, store, clock=clock)
+    outcomes = []
+    for source in config.sources:
+        outcome = SourceOutcome(source.name)
+        try:
+            provider = opener(source, config)
+            try:
+                outcome.report = engine.run_source(source, provider, dry_run=dry_run)
+            finally:
+                provider.close()
+        except AuthError as error:
+            outcome.error = error
+            log.error("%s: %s", source.name, error)
+        except TransientError as error:
+            outcome.error = error
+            log.warning("%s: temporary failure, will retry: %s", source.name, error)
+        except ProviderError as error:
+            outcome.error = error
+            log.error("%s: %s", source.name, error)
+        if not dry_run:
+            _record(store, outcome, engine.clock())
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _record(store: StateStore, outcome: SourceOutcome, now: dt.datetime) -> None:
+    if outcome.error is None:
+        store.set_source_status(outcome.source, last_sync=now.isoformat())
+    else:
+        paused = isinstance(outcome.error, AuthError)
+        store.set_source_status(outcome.source, error=str(outcome.error), paused=paused)

@@ -1,0 +1,263 @@
+"""The state store: SQLite in ``state_dir`` (SPEC section 7).
+
+It remembers per watched calendar its sync token and the interviews last read
+from it, and per follow-up its identity, etag, fingerprint and status. Losing it
+loses nothing: a full re-read finds the follow-ups again by their markers.
+Folder 0700, file 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+
+DB_NAME = "state.sqlite3"
+
+# Each entry migrates the schema from version i to i + 1.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE tokens (
+        source TEXT NOT NULL, calendar TEXT NOT NULL, token TEXT NOT NULL,
+        PRIMARY KEY (source, calendar));
+    CREATE TABLE calendars (
+        source TEXT PRIMARY KEY, signature TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE interviews (
+        source TEXT NOT NULL, calendar TEXT NOT NULL, key TEXT NOT NULL,
+        resource TEXT NOT NULL, gone INTEGER NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (source, calendar, key));
+    CREATE INDEX interviews_resource ON interviews (source, calendar, resource);
+    CREATE TABLE followups (
+        id TEXT PRIMARY KEY, source TEXT NOT NULL, calendar TEXT NOT NULL,
+        interview TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+        resource TEXT NOT NULL, etag TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        status TEXT NOT NULL, start TEXT NOT NULL, title TEXT NOT NULL);
+    CREATE INDEX followups_source ON followups (source);
+    CREATE TABLE sources (
+        source TEXT PRIMARY KEY, last_sync TEXT, last_error TEXT, paused INTEGER NOT NULL);
+    """,
+)
+
+
+def _encode_when(value: When) -> str:
+    return value.isoformat()
+
+
+def _decode_when(text: str) -> When:
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
+def interview_to_json(interview: Interview) -> str:
+    data: dict[str, Any] = dataclasses.asdict(interview)
+    data["start"] = _encode_when(interview.start)
+    data["end"] = _encode_when(interview.end)
+    return json.dumps(data, sort_keys=True)
+
+
+def interview_from_json(text: str) -> Interview:
+    data = json.loads(text)
+    data["start"] = _decode_when(data["start"])
+    data["end"] = _decode_when(data["end"])
+    known = {f.name for f in dataclasses.fields(Interview)}
+    return Interview(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    last_sync: str
+    last_error: str
+    paused: bool
+
+
+class StateStore:
+    """One SQLite database; use ``transaction()`` around each pass of a calendar."""
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(state_dir, 0o700)
+        self.path = state_dir / DB_NAME
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        os.chmod(self.path, 0o600)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row else 0
+        if version > len(_MIGRATIONS):
+            raise RuntimeError(f"{self.path}: state written by a newer syncd (schema {version})")
+        for step in range(version, len(_MIGRATIONS)):
+            with self.transaction():
+                # executescript() would commit first; run the statements one by one.
+                for statement in filter(str.strip, _MIGRATIONS[step].split(";")):
+                    self._db.execute(statement)
+                self._db.execute("DELETE FROM schema_version")
+                self._db.execute("INSERT INTO schema_version VALUES (?)", (step + 1,))
+        for sidecar in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")):
+            if sidecar.exists():
+                os.chmod(sidecar, 0o600)
+
+    @contextlib.contextmanager
+    def transaction(self, *, rollback: bool = False) -> Iterator[None]:
+        """All writes inside commit together, or none of them (re-entrant).
+
+        ``rollback=True`` throws every write away at the end (a dry run).
+        """
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("ROLLBACK" if rollback else "COMMIT")
+
+    # -- tokens and calendars
+
+    def token(self, source: str, calendar: str) -> str | None:
+        row = self._db.execute(
+            "SELECT token FROM tokens WHERE source = ? AND calendar = ?", (source, calendar)
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_token(self, source: str, calendar: str, token: str | None) -> None:
+        if token is None:
+            self._db.execute(
+                "DELETE FROM tokens WHERE source = ? AND calendar = ?", (source, calendar)
+            )
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (source, calendar, token)
+            )
+
+    def calendars(self, source: str, signature: str) -> list[tuple[str, str]] | None:
+        """The calendars resolved for this source under this config signature, if cached."""
+        row = self._db.execute(
+            "SELECT data FROM calendars WHERE source = ? AND signature = ?", (source, signature)
+        ).fetchone()
+        return [(pair[0], pair[1]) for pair in json.loads(row[0])] if row else None
+
+    def set_calendars(self, source: str, signature: str, resolved: list[tuple[str, str]]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO calendars VALUES (?, ?, ?)",
+            (source, signature, json.dumps(resolved)),
+        )
+
+    # -- interviews (gone ones stay as tombstones until their follow-ups are dealt with)
+
+    def interviews(
+        self, source: str, calendar: str | None = None, *, gone: bool = False
+    ) -> dict[tuple[str, str], Interview]:
+        """Known interviews (or tombstones) by (calendar, key), of a calendar or the source."""
+        query, args = "SELECT data FROM interviews WHERE source = ? AND gone = ?", [source, gone]
+        if calendar is not None:
+            query += " AND calendar = ?"
+            args.append(calendar)
+        out = {}
+        for (data,) in self._db.execute(query, args):
+            interview = interview_from_json(data)
+            out[(interview.calendar, interview.key)] = interview
+        return out
+
+    def put_interview(self, interview: Interview, *, gone: bool = False) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO interviews VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                interview.source,
+                interview.calendar,
+                interview.key,
+                interview.resource,
+                int(gone),
+                interview_to_json(interview),
+            ),
+        )
+
+    def drop_interview(self, source: str, calendar: str, key: str) -> None:
+        self._db.execute(
+            "DELETE FROM interviews WHERE source = ? AND calendar = ? AND key = ?",
+            (source, calendar, key),
+        )
+
+    # -- follow-ups
+
+    def records(self, source: str) -> dict[str, FollowUpRecord]:
+        rows = self._db.execute(
+            "SELECT id, source, calendar, interview, kind, target, resource, etag,"
+            " fingerprint, status, start, title FROM followups WHERE source = ?",
+            (source,),
+        ).fetchall()
+        return {
+            r[0]: FollowUpRecord(
+                id=r[0],
+                source=r[1],
+                calendar=r[2],
+                interview=r[3],
+                kind=FollowUpKind(r[4]),
+                target=r[5],
+                resource=r[6],
+                etag=r[7],
+                fingerprint=r[8],
+                status=RecordStatus(r[9]),
+                start=dt.datetime.fromisoformat(r[10]),
+                title=r[11],
+            )
+            for r in rows
+        }
+
+    def put_record(self, record: FollowUpRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO followups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.source,
+                record.calendar,
+                record.interview,
+                str(record.kind),
+                record.target,
+                record.resource,
+                record.etag,
+                record.fingerprint,
+                str(record.status),
+                record.start.isoformat(),
+                record.title,
+            ),
+        )
+
+    # -- source health, for `syncd status`
+
+    def set_source_status(
+        self, source: str, *, last_sync: str | None = None, error: str = "", paused: bool = False
+    ) -> None:
+        previous = self.source_status(source)
+        synced = last_sync if last_sync is not None else (previous.last_sync if previous else "")
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+            (source, synced, error, int(paused)),
+        )
+
+    def source_status(self, source: str) -> SourceStatus | None:
+        row = self._db.execute(
+            "SELECT source, last_sync, last_error, paused FROM sources WHERE source = ?",
+            (source,),
+        ).fetchone()
+        if row is None:
+            return None
+        return SourceStatus(row[0], row[1] or "", row[2] or "", bool(row[3]))

@@ -1,0 +1,118 @@
+"""The SQLite state store: permissions, schema version, round trips, transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus
+from syncd.state import DB_NAME, StateStore
+
+
+def test_folder_is_0700_and_file_0600(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    StateStore(folder).close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / DB_NAME).stat().st_mode) == 0o600
+
+
+def test_schema_version_is_recorded_and_reopening_keeps_data(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_token("src", "cal", "t1")
+    store.close()
+    store = StateStore(tmp_path)
+    assert store.token("src", "cal") == "t1"
+    store.close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    StateStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(RuntimeError, match="newer syncd"):
+        StateStore(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        (dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC)),
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 2)),
+    ],
+    ids=["timed", "all-day"],
+)
+def test_interviews_round_trip_and_tombstones(
+    tmp_path: Path, start: dt.datetime, end: dt.datetime
+) -> None:
+    store = StateStore(tmp_path)
+    interview = Interview(
+        source="src",
+        calendar="cal",
+        key="uid-1;20261201T100000Z",
+        title="Interview with Acme",
+        start=start,
+        end=end,
+        company="Acme",
+        remote=True,
+        resource="/cal/uid-1.ics",
+    )
+    store.put_interview(interview)
+    assert store.interviews("src") == {("cal", interview.key): interview}
+    store.put_interview(interview, gone=True)
+    assert store.interviews("src") == {}
+    assert store.interviews("src", gone=True) == {("cal", interview.key): interview}
+
+
+def test_records_round_trip(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    record = FollowUpRecord(
+        id="0" * 32,
+        source="src",
+        calendar="cal",
+        interview="uid-1",
+        kind=FollowUpKind.CALL_MORNING,
+        target="cal",
+        resource="/cal/x.ics",
+        etag='"abc"',
+        fingerprint="f" * 32,
+        status=RecordStatus.EDITED,
+        start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
+        title="Follow-up call: Acme",
+    )
+    store.put_record(record)
+    assert store.records("src") == {record.id: record}
+    assert store.records("other") == {}
+
+
+def test_transaction_commits_together_or_not_at_all(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    with pytest.raises(KeyError), store.transaction():
+        store.set_token("src", "a", "1")
+        raise KeyError("boom")
+    assert store.token("src", "a") is None
+    with store.transaction(rollback=True):
+        store.set_token("src", "a", "2")
+        assert store.token("src", "a") == "2"
+    assert store.token("src", "a") is None
+    with store.transaction():
+        store.set_token("src", "a", "3")
+    assert store.token("src", "a") == "3"
+
+
+def test_source_status_keeps_last_sync_when_an_error_follows(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_source_status("src", last_sync="2026-11-25T12:00:00+00:00")
+    store.set_source_status("src", error="network down")
+    status = store.source_status("src")
+    assert status is not None
+    assert (status.last_sync, status.last_error, status.paused) == (
+        "2026-11-25T12:00:00+00:00",
+        "network down",
+        False,
+    )
