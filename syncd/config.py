@@ -1,7 +1,7 @@
 """The config: TOML into frozen dataclasses, every default of SPEC section 10.
 
-Top-down: the value classes; the validators (a TOML value in, a typed value
-out); the schema (per table: key -> validator and default, as khal's settings
+Top-down: the value classes; (the validators, a TOML value in and a typed value
+out, live in ``syncd.config_values``); the schema (per table: key -> validator and default, as khal's settings
 spec); the loader; ``describe`` for ``syncd config check``. Parsing is pure:
 only the machine-dependent defaults (zone, folders) look at the environment.
 """
@@ -11,20 +11,43 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import difflib
 import json
 import os
 import re
 import tomllib
-import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from providers import KINDS
+from syncd.config_values import (
+    Invalid,
+    Validator,
+    absolute_path,
+    addresses,
+    argv,
+    clock_time,
+    dates,
+    delay,
+    did_you_mean,
+    domains,
+    duration,
+    env_name,
+    holiday_country,
+    http_url,
+    nonempty_text,
+    optional_http_url,
+    patterns,
+    reminders,
+    show,
+    source_kind,
+    text,
+    text_list,
+    type_name,
+    zone,
+)
 from syncd.errors import ConfigError
 
 
@@ -89,266 +112,6 @@ class Config:
     thank_you: ThankYouConfig = ThankYouConfig()
     calls: CallsConfig = CallsConfig()
     path: Path | None = None  # the file it was read from
-
-
-# --- validators: a TOML value in, a typed value out, or Invalid with the reason ---
-
-
-class Invalid(ValueError):
-    """A value is wrong; the text says why, the loader adds the file and the key."""
-
-    def __init__(self, problem: str, key: str = "") -> None:
-        super().__init__(problem)
-        self.key = key  # set by cross-key checks: the key to blame
-
-
-Validator = Callable[[Any], Any]
-
-_TYPE_NAMES = (
-    (bool, "a boolean"),
-    (int, "an integer"),
-    (float, "a number"),
-    (str, "a string"),
-    (dt.datetime, "a date-time"),
-    (dt.date, "a date"),
-    (dt.time, "a time"),
-    (list, "a list"),
-    (dict, "a table"),
-)
-
-
-def _type_name(value: object) -> str:
-    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), "a value")
-
-
-def _show(value: object) -> str:
-    """The value as the user wrote it, quoted, on one line, cut when long."""
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f'; did you mean "{match[0]}"?' if match else ""
-
-
-def _string(value: object, expected: str = "a string") -> str:
-    if not isinstance(value, str):
-        raise Invalid(f"expected {expected}, got {_type_name(value)}")
-    return value
-
-
-def text(value: object) -> str:
-    return _string(value)
-
-
-def nonempty_text(value: object) -> str:
-    if not _string(value).strip():
-        raise Invalid("must not be empty")
-    return str(value)
-
-
-def _list(value: object, expected: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise Invalid(f"expected {expected}, got {_type_name(value)}")
-    return value
-
-
-def text_list(value: object) -> tuple[str, ...]:
-    items = _list(value, 'a list of strings such as ["a", "b"]')
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise Invalid(f"expected a list of non-empty strings, found {_show(item)}")
-    return tuple(items)
-
-
-def patterns(value: object) -> tuple[str, ...]:
-    for pattern in (items := text_list(value)):
-        try:
-            re.compile(pattern, re.IGNORECASE)
-        except re.error as exc:
-            raise Invalid(f"{_show(pattern)} is not a valid regular expression: {exc}") from None
-    return items
-
-
-def addresses(value: object) -> tuple[str, ...]:
-    found = []
-    for item in text_list(value):
-        address = item.strip().lower().removeprefix("mailto:")
-        if "@" not in address or " " in address:
-            raise Invalid(f'expected e-mail addresses such as "me@example.com", got {_show(item)}')
-        found.append(address)
-    return tuple(found)
-
-
-def domains(value: object) -> tuple[str, ...]:
-    found = []
-    for item in text_list(value):
-        domain = item.strip().lower().removeprefix("@")
-        if not re.fullmatch(r"[^\s@/]+(\.[^\s@/]+)+", domain):
-            raise Invalid(f'expected mail domains such as "agency.com", got {_show(item)}')
-        found.append(domain)
-    return tuple(found)
-
-
-_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-
-
-def parse_duration(value: object, *, allow_zero: bool = False) -> dt.timedelta:
-    """``"90m"``, ``"7d"``, ``"1h30m"`` (units w, d, h, m, s, largest first) as a timedelta."""
-    expected = 'a duration such as "90m", "2h" or "1h30m"'
-    compact = _string(value, expected).replace(" ", "")
-    match = _DURATION.fullmatch(compact)
-    if not compact or not match:
-        raise Invalid(f"expected {expected} (units w, d, h, m, s), got {_show(value)}")
-    counts = zip(match.groups(), _DURATION_UNITS.values(), strict=True)
-    seconds = sum(int(n) * unit for n, unit in counts if n)
-    try:
-        result = dt.timedelta(seconds=seconds)
-    except OverflowError:
-        raise Invalid(f"{_show(value)} is too long") from None
-    if not result and not allow_zero:
-        raise Invalid(f"must be longer than zero, got {_show(value)}")
-    return result
-
-
-def duration(value: object) -> dt.timedelta:
-    return parse_duration(value)
-
-
-def delay(value: object) -> dt.timedelta:
-    return parse_duration(value, allow_zero=True)
-
-
-def clock_time(value: object) -> dt.time:
-    """``"HH:MM"`` (or a TOML local time on the minute) as a time of day."""
-    if isinstance(value, dt.time) and not (value.tzinfo or value.second or value.microsecond):
-        return value
-    match = (
-        re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
-        if isinstance(value, str)
-        else None
-    )
-    if not match:
-        got = _show(value) if isinstance(value, str) else _type_name(value)
-        raise Invalid(f'expected a time of day "HH:MM" such as "09:00" or "18:30", got {got}')
-    return dt.time(int(match[1]), int(match[2]))
-
-
-def zone(value: object) -> ZoneInfo:
-    """An IANA zone name such as ``"Europe/London"``."""
-    name = _string(value, 'a time zone name such as "Europe/London"')
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        pass
-    known = available_timezones()
-    same = {zone.lower(): zone for zone in known}.get(name.strip().lower())
-    hint = f'; did you mean "{same}"?' if same else _did_you_mean(name, known)
-    raise Invalid(f"unknown time zone {_show(name)}{hint or ' (use a name such as Europe/London)'}")
-
-
-def absolute_path(value: object) -> Path:
-    """A path; ``~`` expands; relative paths are refused (the daemon's folder is not yours)."""
-    name = nonempty_text(value)
-    try:
-        path = Path(name).expanduser()
-    except RuntimeError:
-        raise Invalid(f"cannot expand {_show(name)}") from None
-    if not path.is_absolute():
-        raise Invalid(f"expected an absolute path or one starting with ~, got {_show(name)}")
-    return path
-
-
-def http_url(value: object) -> str:
-    """An http(s) URL with a host and no password in it."""
-    url = nonempty_text(value)
-    try:
-        parts = urllib.parse.urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:
-        ok, parts = False, None
-    if parts is not None and parts.password is not None:
-        raise Invalid("holds a password: put it in password_env or password_command instead")
-    if not ok:
-        example = '"https://dav.example.com/"'
-        raise Invalid(f"expected an http:// or https:// URL such as {example}, got {_show(url)}")
-    return url
-
-
-def optional_http_url(value: object) -> str:
-    return "" if _string(value) == "" else http_url(value)
-
-
-def env_name(value: object) -> str:
-    # The value is never echoed: a user might have put the password itself here.
-    name = _string(value, "the name of an environment variable")
-    if name and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise Invalid('expected the name of an environment variable such as "SYNCD_DAV_PASSWORD"')
-    return name
-
-
-def argv(value: object) -> tuple[str, ...]:
-    # Never echoed either: a command line can carry a secret.
-    items = _list(value, 'a command as a list of strings such as ["pass", "show", "dav"]')
-    if not all(isinstance(item, str) and item for item in items):
-        raise Invalid(
-            'expected a command as a list of non-empty strings such as ["pass", "show", "dav"]'
-        )
-    return tuple(items)
-
-
-def reminders(value: object) -> tuple[int, ...]:
-    """Minutes before the start: at most 5, each 0..40320 (the limits of Google Calendar)."""
-    items = _list(value, "a list of minutes such as [0] or [10, 60]")
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, int):
-            raise Invalid(f"expected whole minutes, found {_show(item)}")
-        if not 0 <= item <= 40320:
-            raise Invalid(f"{item} is out of range: minutes before the start, 0 to 40320 (4 weeks)")
-        if items.count(item) > 1:
-            raise Invalid(f"{item} is listed twice")
-    if len(items) > 5:
-        raise Invalid(f"at most 5 reminders, got {len(items)}")
-    return tuple(items)
-
-
-def dates(value: object) -> tuple[dt.date, ...]:
-    """ISO dates: TOML dates or ``"YYYY-MM-DD"`` strings; sorted."""
-    found = set()
-    for item in _list(value, "a list of dates such as [2025-12-24]"):
-        day = item if isinstance(item, dt.date) and not isinstance(item, dt.datetime) else None
-        if isinstance(item, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item):
-            with contextlib.suppress(ValueError):
-                day = dt.date.fromisoformat(item)
-        if day is None:
-            raise Invalid(f"expected dates such as 2025-12-24, found {_show(item)}")
-        found.add(day)
-    return tuple(sorted(found))
-
-
-def holiday_country(value: object) -> str:
-    """A country code the ``holidays`` package knows, upper-cased; "" for none."""
-    code = _string(value, 'a country code such as "GB"').strip().upper()
-    if not code:
-        return ""
-    import holidays  # only now: it is large, and off by default
-
-    if code not in holidays.list_supported_countries():
-        examples = '"GB", "US" or "DE"'
-        raise Invalid(f"unknown country code {_show(value)}; use a code such as {examples}")
-    return code
-
-
-def source_kind(value: object) -> str:
-    name = _string(value, " or ".join(f'"{kind}"' for kind in KINDS))
-    if name not in KINDS:
-        choices = ", ".join(KINDS)
-        raise Invalid(
-            f"unknown kind {_show(name)}, expected one of: {choices}{_did_you_mean(name, KINDS)}"
-        )
-    return name
 
 
 # --- defaults that depend on the machine ---
@@ -539,7 +302,7 @@ def _refuse_unknown(
         if name in known:
             continue
         problem = (elsewhere or {}).get(name) or "unknown key" + (
-            _did_you_mean(name, known) or "; known keys: " + ", ".join(known)
+            did_you_mean(name, known) or "; known keys: " + ", ".join(known)
         )
         raise ConfigError(file, _where(section, name), problem)
 
@@ -586,18 +349,18 @@ def _read_source(table: Mapping[str, Any], section: str, file: str) -> dict[str,
 
 def _read_sources(value: object, file: str) -> tuple[SourceConfig, ...]:
     if not isinstance(value, list):
-        raise ConfigError(file, "sources", f"expected [[sources]] tables, got {_type_name(value)}")
+        raise ConfigError(file, "sources", f"expected [[sources]] tables, got {type_name(value)}")
     numbers: dict[str, int] = {}
     sources = []
     for number, table in enumerate(value, 1):
         section = f"sources.{number}"
         if not isinstance(table, dict):
-            raise ConfigError(file, _where(section), f"expected a table, got {_type_name(table)}")
+            raise ConfigError(file, _where(section), f"expected a table, got {type_name(table)}")
         values = _read_source(table, section, file)
         name = values["name"]
         if name.casefold() in numbers:
             taken = f"sources.{numbers[name.casefold()]}"
-            problem = f"{_show(name)} is taken by {taken}; names must be unique"
+            problem = f"{show(name)} is taken by {taken}; names must be unique"
             raise ConfigError(file, _where(section, "name"), problem)
         numbers[name.casefold()] = number
         sources.append(SourceConfig(**values))
@@ -614,7 +377,7 @@ def parse_config(data: Mapping[str, Any], file: str) -> Config:
     for name, value in data.items():
         if name not in names:
             what, where = ("section", f"[{name}]") if isinstance(value, dict) else ("key", name)
-            hint = _did_you_mean(name, names) or "; known: " + ", ".join(names)
+            hint = did_you_mean(name, names) or "; known: " + ", ".join(names)
             raise ConfigError(file, where, f"unknown {what}{hint}")
     top = _read(data, TOP, "", file)
     sources = _read_sources(data.get("sources", []), file)
@@ -622,7 +385,7 @@ def parse_config(data: Mapping[str, Any], file: str) -> Config:
     for name, spec in SECTIONS.items():
         table = data.get(name, {})
         if not isinstance(table, dict):
-            raise ConfigError(file, _where(name), f"expected a table, got {_type_name(table)}")
+            raise ConfigError(file, _where(name), f"expected a table, got {type_name(table)}")
         _refuse_unknown(table, spec.keys, name, file)
         assert spec.cls is not None
         sections[name] = spec.cls(**_read(table, spec, name, file))
