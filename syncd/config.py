@@ -1,8 +1,8 @@
 """The config: TOML into frozen dataclasses, every default of SPEC section 10.
 
-Top-down: the value classes; (the validators, a TOML value in and a typed value
-out, live in ``syncd.config_values``); the schema (per table: key -> validator and default, as khal's settings
-spec); the loader; ``describe`` for ``syncd config check``. Parsing is pure:
+Top-down: the value classes; the schema (per table: key -> validator and
+default, as khal's settings spec; the validators live in ``syncd.config_values``);
+the loader; ``describe`` for ``syncd config check``. Parsing is pure:
 only the machine-dependent defaults (zone, folders) look at the environment.
 """
 
