@@ -1,0 +1,207 @@
+"""Time zones of parsed iCalendar objects: what icalendar leaves naive, made aware.
+
+icalendar 7 resolves IANA names, Windows names ("W. Europe Standard Time") and
+``/vendor/Area/City`` TZIDs, and TZIDs some VTIMEZONE defined, in this object or
+in any object parsed before (a process-wide cache). Outlook display names and
+made-up names come out naive, as do floating times. This module decides every
+zone itself, from the TZID and the object's own VTIMEZONEs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import warnings
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+import icalendar
+import x_wr_timezone
+from icalendar.error import GloballyUniqueTZIDGuessed
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+# "/mozilla.org/20050126_1/Europe/Berlin" means Europe/Berlin; icalendar says so
+# with a UserWarning on every read, which would flood a daemon's log.
+warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
+
+_UTC = zoneinfo.ZoneInfo("UTC")
+DATETIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+
+# Outlook / Exchange write the Windows display name as TZID, often without a
+# VTIMEZONE. Keyed by the first place named after the "(UTC+hh:mm)" prefix.
+_DISPLAY_NAMES = {
+    "coordinated universal time": "UTC",
+    "greenwich mean time : dublin": "Europe/London",
+    "dublin": "Europe/London",
+    "monrovia": "Atlantic/Reykjavik",
+    "casablanca": "Africa/Casablanca",
+    "amsterdam": "Europe/Berlin",
+    "belgrade": "Europe/Budapest",
+    "brussels": "Europe/Paris",
+    "sarajevo": "Europe/Warsaw",
+    "west central africa": "Africa/Lagos",
+    "athens": "Europe/Athens",
+    "bucharest": "Europe/Bucharest",
+    "cairo": "Africa/Cairo",
+    "harare": "Africa/Johannesburg",
+    "helsinki": "Europe/Helsinki",
+    "jerusalem": "Asia/Jerusalem",
+    "istanbul": "Europe/Istanbul",
+    "kuwait": "Asia/Riyadh",
+    "moscow": "Europe/Moscow",
+    "nairobi": "Africa/Nairobi",
+    "abu dhabi": "Asia/Dubai",
+    "islamabad": "Asia/Karachi",
+    "chennai": "Asia/Kolkata",
+    "kathmandu": "Asia/Kathmandu",
+    "dhaka": "Asia/Dhaka",
+    "bangkok": "Asia/Bangkok",
+    "beijing": "Asia/Shanghai",
+    "kuala lumpur": "Asia/Singapore",
+    "perth": "Australia/Perth",
+    "taipei": "Asia/Taipei",
+    "osaka": "Asia/Tokyo",
+    "seoul": "Asia/Seoul",
+    "adelaide": "Australia/Adelaide",
+    "brisbane": "Australia/Brisbane",
+    "canberra": "Australia/Sydney",
+    "auckland": "Pacific/Auckland",
+    "brasilia": "America/Sao_Paulo",
+    "buenos aires": "America/Argentina/Buenos_Aires",
+    "atlantic time (canada)": "America/Halifax",
+    "newfoundland": "America/St_Johns",
+    "eastern time (us & canada)": "America/New_York",
+    "indiana (east)": "America/Indiana/Indianapolis",
+    "bogota": "America/Bogota",
+    "central time (us & canada)": "America/Chicago",
+    "guadalajara": "America/Mexico_City",
+    "saskatchewan": "America/Regina",
+    "mountain time (us & canada)": "America/Denver",
+    "arizona": "America/Phoenix",
+    "pacific time (us & canada)": "America/Los_Angeles",
+    "alaska": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu",
+    "tzone://microsoft/utc": "UTC",
+}
+_OFFSET_PREFIX = re.compile(r"^\s*\((?:UTC|GMT)[^)]*\)\s*", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def zone_by_name(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone an IANA, Windows, ``/vendor/Area/City`` or Outlook display name means.
+
+    None when unknown.
+    """
+    name = name.strip().strip('"').strip()
+    candidates = [name, WINDOWS_TO_OLSON.get(name, ""), _display_name_zone(name)]
+    if name.startswith("/"):  # "/mozilla.org/20050126_1/Europe/Berlin"
+        parts = name.strip("/").split("/")
+        candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
+    for candidate in candidates:
+        # Only known keys: ZoneInfo("Europe") raises IsADirectoryError, not "not found".
+        if candidate in _iana_names():
+            return zoneinfo.ZoneInfo(candidate)
+    return None
+
+
+@functools.cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def _display_name_zone(tzid: str) -> str:
+    places = _OFFSET_PREFIX.sub("", tzid).replace("/", ",").casefold()
+    first = " ".join(places.split(",")[0].split())
+    return _DISPLAY_NAMES.get(first, "")
+
+
+def standardise(cal: icalendar.Calendar) -> tuple[icalendar.Calendar, str]:
+    """Apply X-WR-TIMEZONE (UTC times shown in that zone); returns the calendar and a
+    problem text ("" when fine). An unknown X-WR-TIMEZONE is dropped, times stay UTC."""
+    name = cal.get("X-WR-TIMEZONE")
+    if name is None:
+        return cal, ""
+    zone = zone_by_name(str(name))
+    del cal["X-WR-TIMEZONE"]  # recurring_ical_events must not apply it a second time
+    if zone is None:
+        return cal, f"unknown X-WR-TIMEZONE {str(name)!r} ignored"
+    return x_wr_timezone.to_standard(cal, timezone=zone), ""
+
+
+def own_zones(cal: icalendar.Calendar) -> dict[str, icalendar.Component]:
+    """The VTIMEZONEs the object itself defines, by TZID."""
+    return {
+        str(vtz["TZID"]): vtz
+        for vtz in cal.subcomponents
+        if vtz.name == "VTIMEZONE" and isinstance(vtz.get("TZID"), str)
+    }
+
+
+def make_aware(
+    component: icalendar.Component, own: dict[str, icalendar.Component], fallback: dt.tzinfo
+) -> set[str]:
+    """Set the zone of every date-time of the component, in place.
+
+    icalendar's own choice is not trusted: it caches VTIMEZONEs per TZID for the
+    whole process, so another object's definition could win. A TZID means the
+    zone its name names (IANA, Windows, Outlook display name), else this
+    object's VTIMEZONE of that TZID, else ``fallback``; floating times get
+    ``fallback``; UTC stays UTC. Returns the TZIDs that fell back (for one
+    warning), empty when all resolved.
+    """
+    unresolved: set[str] = set()
+    for prop in _datetime_props(component):
+        tzid = prop.params.get("TZID")
+        zone = _resolve(str(tzid), own) if tzid else None
+        values = prop.dts if isinstance(prop, icalendar.vDDDLists) else [prop]
+        for value in values:
+            new = _zoned(value.dt, zone or fallback, force=bool(tzid))
+            if new is not None:
+                value.dt = new
+                if tzid and zone is None:
+                    unresolved.add(str(tzid))
+    return unresolved
+
+
+def _resolve(tzid: str, own: dict[str, icalendar.Component]) -> dt.tzinfo | None:
+    zone = zone_by_name(tzid)
+    if zone is None and tzid in own:
+        return _zone_from_definition(own[tzid].to_ical())
+    return zone
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_from_definition(vtimezone: bytes) -> dt.tzinfo | None:
+    """A zone built from VTIMEZONE text, shared by objects with the same definition."""
+    try:
+        definition = icalendar.Timezone.from_ical(vtimezone)
+        zone: dt.tzinfo | None = definition.to_tz(lookup_tzid=False)  # type: ignore[attr-defined]
+        return zone
+    except Exception:  # an unusable definition is like none
+        return None
+
+
+def _datetime_props(component: icalendar.Component) -> Iterator[Any]:
+    for name in DATETIME_PROPS:
+        found = component.get(name)
+        yield from found if isinstance(found, list) else [] if found is None else [found]
+
+
+def _zoned(value: object, zone: dt.tzinfo, *, force: bool) -> object | None:
+    """``value`` with its wall-clock time set in ``zone``; None when nothing changes.
+
+    Without ``force`` only naive (floating) date-times change; UTC never does.
+    """
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or (force and value.tzinfo not in (dt.UTC, _UTC)):
+            return value.replace(tzinfo=zone)
+        return None
+    if isinstance(value, tuple):  # PERIOD: (start, end or duration)
+        parts = [_zoned(part, zone, force=force) for part in value]
+        if any(part is not None for part in parts):
+            return tuple(
+                new if new is not None else old for new, old in zip(parts, value, strict=True)
+            )
+    return None
