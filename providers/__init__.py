@@ -21,10 +21,21 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class CalendarInfo:
-    """A calendar of a source: ``id`` is the Google calendar id or the CalDAV URL."""
+    """A calendar of a source: ``id`` is the Google calendar id or the CalDAV URL.
+
+    ``aliases`` are other names the config may use for it (Google: ``primary``).
+    """
 
     id: str
     name: str
+    aliases: tuple[str, ...] = ()
+
+    def answers_to(self, wanted: str) -> bool:
+        """Whether the config's ``wanted`` names this calendar: its id or an alias
+        (a trailing "/" aside), or its display name (case aside)."""
+        ref = wanted.rstrip("/")
+        ids = (self.id.rstrip("/"), *(alias.rstrip("/") for alias in self.aliases))
+        return ref in ids or wanted.casefold() == self.name.casefold()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +51,7 @@ class ChangeSet:
     """
 
     events: tuple[CalendarEvent, ...]
-    deleted: tuple[str, ...]
+    deleted: tuple[str, ...]  # a deleted series' resource R also stands for instances "R_..."
     token: str
     full: bool
     unchanged: tuple[str, ...] = ()

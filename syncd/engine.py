@@ -106,7 +106,7 @@ class Engine:
             watched = available
         target = None
         if source.target_calendar:
-            found = [c for c in available if source.target_calendar in (c.id, c.name)]
+            found = [c for c in available if c.answers_to(source.target_calendar)]
             if found:
                 target = found[0]
             elif dry_run:
@@ -179,7 +179,7 @@ class Engine:
         for (_, key), interview in known.items():
             if key in seen_interviews:
                 continue
-            if interview.resource in deleted or interview.resource in changed_resources:
+            if interview.resource in changed_resources or _deleted(interview.resource, deleted):
                 self._bury(interview)
         for record in here.values():
             if record.resource in deleted and record.id not in seen_followups:
@@ -335,10 +335,19 @@ class Engine:
 
 def _pick(available: list[CalendarInfo], wanted: str, source: str) -> CalendarInfo:
     for calendar in available:
-        if wanted in (calendar.id, calendar.name):
+        if calendar.answers_to(wanted):
             return calendar
     names = ", ".join(sorted(c.name for c in available)) or "none"
     raise NotFoundError(f"{source}: no calendar {wanted!r} (there are: {names})")
+
+
+def _deleted(resource: str, deleted: set[str]) -> bool:
+    """Whether the resource, or the series it is an instance of, is gone.
+
+    Google instance ids are "<series id>_<start>" (no "/", unlike CalDAV hrefs).
+    """
+    series = resource.split("_", 1)[0] if "/" not in resource else resource
+    return resource in deleted or series in deleted
 
 
 def _instant(value: dt.datetime | dt.date) -> dt.datetime:

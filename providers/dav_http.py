@@ -1,0 +1,230 @@
+"""HTTP for the CalDAV provider: the password, one session, typed errors, a request count.
+
+The caldav library's DAVClient does discovery (principal, calendar home,
+MKCALENDAR); every other request goes through ``DavHttp.send`` on the same
+niquests session with explicit headers. A response hook on that session counts
+every HTTP response, whichever of the two paths sent the request.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import logging
+import os
+import subprocess
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import niquests
+from caldav.davclient import DAVClient
+from caldav.lib import error as caldav_error
+
+from syncd.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ProviderError,
+    TransientError,
+)
+
+if TYPE_CHECKING:
+    from syncd.config import Config, SourceConfig
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 60  # seconds for one request; a 500-object multiget on a slow server fits
+PASSWORD_COMMAND_TIMEOUT = 30
+_NETWORK_ERRORS = (
+    niquests.exceptions.ConnectionError,
+    niquests.exceptions.Timeout,
+    niquests.exceptions.ChunkedEncodingError,
+    niquests.exceptions.ContentDecodingError,
+)
+
+
+def resolve_password(source: SourceConfig) -> str | None:
+    """The source's password from ``password_env`` or ``password_command``; None without either.
+
+    Raises AuthError naming the source and the variable or the command's
+    program, never its output.
+    """
+    if source.password_env:
+        value = os.environ.get(source.password_env)
+        if value is None:
+            raise AuthError(
+                f'source "{source.name}": the environment variable {source.password_env} '
+                "(password_env) is not set; set it, or use password_command"
+            )
+        return value
+    if not source.password_command:
+        return None
+    program = source.password_command[0]
+    hint = f'check password_command of source "{source.name}"'
+    try:
+        done = subprocess.run(
+            list(source.password_command),
+            capture_output=True,
+            text=True,
+            timeout=PASSWORD_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise AuthError(
+            f'source "{source.name}": password command {program} not found: {hint}'
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise AuthError(
+            f'source "{source.name}": password command {program} did not finish within '
+            f"{PASSWORD_COMMAND_TIMEOUT} s (is it waiting for input?): {hint}"
+        ) from None
+    except OSError as exc:
+        raise AuthError(
+            f'source "{source.name}": cannot run password command {program} '
+            f"({exc.strerror}): {hint}"
+        ) from None
+    if done.returncode != 0:
+        raise AuthError(
+            f'source "{source.name}": password command {program} failed '
+            f"with exit status {done.returncode}: {hint}"
+        )
+    password = done.stdout.rstrip("\r\n")
+    if not password:
+        raise AuthError(
+            f'source "{source.name}": password command {program} printed nothing: {hint}'
+        )
+    return password
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None without one."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+class DavHttp:
+    """One source's HTTP session; ``requests_made`` counts every response received."""
+
+    def __init__(self, source: SourceConfig, config: Config, password: str | None) -> None:
+        self.source = source
+        self._config_file = str(config.path) if config.path else "the config"
+        self.requests_made = 0
+        self.recent: collections.deque[str] = collections.deque(maxlen=50)
+        self.client = DAVClient(
+            source.url,
+            username=source.username or None,
+            password=password,
+            auth_type="basic" if source.username else None,
+            timeout=TIMEOUT,
+        )
+        self.client.session.hooks["response"].append(self._counted)
+
+    def _counted(self, response: Any, **_: Any) -> None:
+        self.requests_made += 1
+        request = getattr(response, "request", None)
+        path = urllib.parse.urlsplit(str(getattr(request, "url", ""))).path
+        self.recent.append(f"{getattr(request, 'method', '?')} {path} {response.status_code}")
+
+    def send(
+        self, method: str, url: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> niquests.Response:
+        """One request; the response for any status but 401, 429 and 5xx (501 comes back).
+
+        Raises AuthError (401), TransientError (network failure, timeout, 429, 5xx).
+        """
+        try:
+            response = self.client.session.request(
+                method,
+                url,
+                data=body or None,
+                headers=dict(headers or {}),
+                auth=self.client.auth,
+                timeout=TIMEOUT,
+            )
+        except _NETWORK_ERRORS as exc:
+            raise TransientError(f"{self._who()}: {method} {url} failed: {exc}") from None
+        except niquests.exceptions.RequestException as exc:
+            raise ProviderError(f"{self._who()}: {method} {url} failed: {exc}") from None
+        status = response.status_code or 0
+        if status == 401:
+            raise self.login_refused()
+        if status == 429 or (status >= 500 and status != 501):  # 501: not implemented
+            raise TransientError(
+                f"{self._who()}: {method} {url}: the server answered HTTP {status}",
+                retry_after(response.headers),
+            )
+        return response
+
+    def fail(self, response: niquests.Response, what: str) -> ProviderError:
+        """The typed error for an unexpected status (to raise): 403, 404, 409/412, others."""
+        status = response.status_code or 0
+        text = f"{self._who()}: {what}: HTTP {status}"
+        if status == 403:
+            return self.access_denied(what)
+        if status in (404, 410):
+            return NotFoundError(f"{text} (not found)")
+        if status in (409, 412):
+            return ConflictError(f"{text} (changed or exists)")
+        return ProviderError(text)
+
+    def login_refused(self) -> AuthError:
+        if self.source.password_command:
+            where = "password_command"
+        elif self.source.password_env:
+            where = "password_env"
+        else:
+            where = "password_command or password_env (none is set)"
+        user = f' "{self.source.username}"' if self.source.username else ""
+        return AuthError(
+            f"{self._who()}: the CalDAV server refused the login{user} (HTTP 401): "
+            f'check the password of source "{self.source.name}" ({where}) and its username '
+            f"in {self._config_file}"
+        )
+
+    def access_denied(self, what: str) -> AuthError:
+        return AuthError(
+            f"{self._who()}: the CalDAV server denied access (HTTP 403) to {what}: check the "
+            f'username and calendars of source "{self.source.name}" in {self._config_file}'
+        )
+
+    @contextlib.contextmanager
+    def translated(self, what: str) -> Iterator[None]:
+        """Turn the caldav library's and niquests' errors into syncd's typed errors."""
+        try:
+            yield
+        except caldav_error.AuthorizationError as exc:
+            raise (
+                self.access_denied(what) if exc.status == 403 else self.login_refused()
+            ) from None
+        except caldav_error.RateLimitError as exc:
+            raise TransientError(
+                f"{self._who()}: {what}: rate limited (HTTP {exc.status})", exc.retry_after_seconds
+            ) from None
+        except caldav_error.NotFoundError:
+            raise NotFoundError(f"{self._who()}: {what}: not found") from None
+        except caldav_error.DAVError as exc:
+            status = exc.status or 0
+            kind = TransientError if status >= 500 else ProviderError
+            name = type(exc).__name__
+            raise kind(f"{self._who()}: {what} failed: {name} (HTTP {status or '?'})") from None
+        except _NETWORK_ERRORS as exc:
+            raise TransientError(f"{self._who()}: {what} failed: {exc}") from None
+
+    def _who(self) -> str:
+        return f'source "{self.source.name}"'
+
+    def close(self) -> None:
+        self.client.close()

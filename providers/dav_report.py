@@ -1,0 +1,141 @@
+"""What changed in a CalDAV collection, and the objects' data: the provider's read requests.
+
+- ``sync``: RFC 6578 sync-collection (sync-level 1, Depth 0), following a
+  truncated answer (507, section 3.6) with the token it came with.
+- ``ctag_changes`` / ``ctag_listing``: the fallback for servers without it: a
+  depth-0 PROPFIND for the ctag, and when it moved, a depth-1 PROPFIND for every
+  etag, compared with the hashes kept in the token.
+- ``multiget``: calendar-multiget REPORTs (RFC 4791 7.9) of MULTIGET_CHUNK hrefs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator, Sequence
+
+from providers import dav_token, dav_xml
+from providers.dav_http import DavHttp
+from providers.dav_xml import Fetched, Member
+from syncd.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+MULTIGET_CHUNK = 500  # hrefs per calendar-multiget REPORT
+SYNC_MAX_PAGES = 100  # requests for one truncated sync-collection answer
+
+
+class NoSyncCollection(Exception):
+    """The server does not do sync-collection on this collection."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """What changed in a collection: members to fetch, deleted resources, the next token."""
+
+    members: tuple[Member, ...]
+    deleted: tuple[str, ...]
+    token: str
+
+
+class Reports:
+    """The read requests on one source's collections (``url`` ends with "/")."""
+
+    def __init__(self, http: DavHttp) -> None:
+        self.http = http
+
+    def sync(self, url: str, collection: str, server_token: str) -> Listing | None:
+        """Changes since ``server_token`` (``""``: every member); None when the token is refused.
+
+        Raises NoSyncCollection when the server has no sync-collection here.
+        """
+        current: dict[str, Member | None] = {}  # resource -> member; None: deleted
+        token = server_token
+        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}  # RFC 6578 3.2
+        for _ in range(SYNC_MAX_PAGES):
+            response = self.http.send("REPORT", url, dav_xml.sync_collection_body(token), headers)
+            status = response.status_code or 0
+            if status == 404:
+                raise self.http.fail(response, f"calendar {url}")
+            if status != 207 and server_token and 400 <= status < 500:
+                # valid-sync-token: Radicale 403, Xandikos 412, others 409 or 410. A
+                # real permission problem shows in the full read that follows.
+                return None
+            if status != 207:  # 400, 403, 405, 501 ...
+                raise NoSyncCollection(f"HTTP {status}")
+            try:
+                page = dav_xml.parse_sync(response.content or b"", collection)
+            except dav_xml.MalformedResponse as exc:
+                if server_token:
+                    return None
+                raise NoSyncCollection(str(exc)) from None
+            current.update((m.resource, m) for m in page.changed)
+            current.update((resource, None) for resource in page.deleted)
+            token = page.token
+            if not page.truncated:
+                break
+        else:
+            log.warning("%s: sync-collection answer still truncated, the rest comes next time", url)
+        members = tuple(m for m in current.values() if m is not None)
+        deleted = tuple(r for r, m in current.items() if m is None)
+        return Listing(members, deleted, dav_token.sync_token(token))
+
+    def ctag_changes(
+        self, url: str, collection: str, token: str, state: dav_token.CtagState
+    ) -> Listing:
+        """Changes since a ``ctag:`` token; one PROPFIND when the ctag has not moved."""
+        if state.ctag is not None and self.ctag(url) == state.ctag:
+            return Listing((), (), token)
+        return self.ctag_listing(url, collection, state)
+
+    def ctag_listing(self, url: str, collection: str, state: dav_token.CtagState | None) -> Listing:
+        """Members whose etag changed since ``state`` (all of them without one)."""
+        ctag = self.ctag(url)  # first: a change during the listing shows next time
+        body = dav_xml.propfind_body("getetag", "resourcetype")
+        headers = {**dav_xml.XML_HEADERS, "Depth": "1"}
+        response = self.http.send("PROPFIND", url, body, headers)
+        if response.status_code != 207:
+            raise self.http.fail(response, f"listing calendar {url}")
+        members = dav_xml.parse_members(response.content or b"", collection)
+        token = dav_token.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
+        if state is None:
+            return Listing(tuple(members), (), token)
+        old = state.etags
+        changed = tuple(m for m in members if old.get(m.resource) != dav_token.etag_hash(m.etag))
+        present = {m.resource for m in members}
+        return Listing(changed, tuple(r for r in old if r not in present), token)
+
+    def ctag(self, url: str) -> str | None:
+        """The collection's CS:getctag; None when the server has none."""
+        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
+        response = self.http.send("PROPFIND", url, dav_xml.propfind_body("getctag"), headers)
+        if response.status_code != 207:
+            raise self.http.fail(response, f"calendar {url}")
+        return dav_xml.parse_property(response.content or b"", dav_xml.CS + "getctag") or None
+
+    def multiget(self, url: str, members: Sequence[Member]) -> Iterator[Fetched]:
+        """Each member's data and etag, MULTIGET_CHUNK per request; no request for none."""
+        for start in range(0, len(members), MULTIGET_CHUNK):
+            chunk = members[start : start + MULTIGET_CHUNK]
+            body = dav_xml.multiget_body(m.href for m in chunk)
+            # RFC 4791 7.9: the Depth header is ignored for calendar-multiget; send none.
+            response = self.http.send("REPORT", url, body, dav_xml.XML_HEADERS)
+            if response.status_code != 207:
+                raise self.http.fail(response, f"fetching events of {url}")
+            try:
+                answers = dav_xml.parse_multiget(response.content or b"")
+            except dav_xml.MalformedResponse as exc:
+                raise TransientError(f"{url}: calendar-multiget: {exc}") from None
+            listed = {m.resource: m for m in chunk}
+            for answer in answers:
+                if not answer.member.etag and answer.member.resource in listed:
+                    answer = dataclasses.replace(answer, member=listed[answer.member.resource])
+                yield answer
+
+    def etag_of(self, url: str) -> str:
+        """One object's etag by PROPFIND (for servers that send no ETag header)."""
+        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
+        response = self.http.send("PROPFIND", url, dav_xml.propfind_body("getetag"), headers)
+        if response.status_code != 207:
+            raise self.http.fail(response, f"reading the etag of {url}")
+        return dav_xml.parse_property(response.content or b"", dav_xml.DAV + "getetag") or ""

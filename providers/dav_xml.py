@@ -1,0 +1,220 @@
+"""WebDAV/CalDAV request bodies and multistatus parsing for the CalDAV provider.
+
+Pure: text in, values out, no I/O. Covers the sync-collection REPORT (RFC 6578),
+the calendar-multiget REPORT (RFC 4791 section 7.9) and the PROPFINDs of the
+ctag/etag fallback. Hrefs are kept as the server wrote them (``href``, what a
+request body must carry) beside a normalised ``resource`` (the decoded path,
+what the provider reports), so one object always has one resource string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+CS = "{http://calendarserver.org/ns/}"
+XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
+
+# No entities, no network, no huge text nodes: the server's XML is untrusted input.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+class MalformedResponse(ValueError):
+    """The server's answer is not the multistatus XML asked for."""
+
+
+def resource_of(href: str) -> str:
+    """The normalised resource for an href: its path, percent-decoded (absolute URLs too)."""
+    path = urllib.parse.urlsplit(href.strip()).path
+    return urllib.parse.unquote(path)
+
+
+def href_of(resource: str) -> str:
+    """The percent-encoded path to send for a resource (the inverse of ``resource_of``)."""
+    return urllib.parse.quote(resource, safe="/@:!$&'()*+,;=~")
+
+
+# --- request bodies
+
+
+def sync_collection_body(token: str) -> bytes:
+    """A sync-collection REPORT (sync-level 1) asking for etags; ``""`` is the initial sync."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<D:sync-collection xmlns:D="DAV:">'
+        f"<D:sync-token>{escape(token)}</D:sync-token>"
+        "<D:sync-level>1</D:sync-level>"
+        "<D:prop><D:getetag/></D:prop>"
+        "</D:sync-collection>"
+    ).encode()
+
+
+def multiget_body(hrefs: Iterable[str]) -> bytes:
+    """A calendar-multiget REPORT for the etag and data of each href (as the server wrote it)."""
+    refs = "".join(f"<D:href>{escape(href)}</D:href>" for href in hrefs)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        f"<D:prop><D:getetag/><C:calendar-data/></D:prop>{refs}"
+        "</C:calendar-multiget>"
+    ).encode()
+
+
+def propfind_body(*props: str) -> bytes:
+    """A PROPFIND body for ``getetag``, ``resourcetype`` (DAV:) or ``getctag`` (CS:)."""
+    names = "".join(f"<CS:{p}/>" if p == "getctag" else f"<D:{p}/>" for p in props)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">'
+        f"<D:prop>{names}</D:prop></D:propfind>"
+    ).encode()
+
+
+# --- parsing
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """One object of a collection: the server's href, its normalised resource, its etag."""
+
+    href: str
+    resource: str
+    etag: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncPage:
+    """One sync-collection answer: changed members, deleted resources, the new token."""
+
+    changed: tuple[Member, ...]
+    deleted: tuple[str, ...]
+    token: str
+    truncated: bool  # RFC 6578 section 3.6: ask again with ``token`` for the rest
+
+
+@dataclasses.dataclass(frozen=True)
+class Fetched:
+    """One object from a calendar-multiget: ``gone`` when the server said 404.
+
+    ``data`` is None when the server listed the object without its data.
+    """
+
+    member: Member
+    data: str | None
+    gone: bool = False
+
+
+def parse(body: bytes) -> etree._Element:
+    """The root element of an XML body; MalformedResponse when it is not XML."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise MalformedResponse(f"not XML: {error}") from None
+    if root is None:
+        raise MalformedResponse("empty XML document")
+    return root
+
+
+def error_conditions(body: bytes) -> set[str]:
+    """The local names of the preconditions in a ``DAV:error`` body (e.g. ``valid-sync-token``)."""
+    try:
+        root = parse(body)
+    except MalformedResponse:
+        return set()
+    if root.tag != DAV + "error":
+        return set()
+    return {etree.QName(child).localname for child in root if isinstance(child.tag, str)}
+
+
+def _status_code(text: str | None) -> int:
+    """200 from ``HTTP/1.1 200 OK``; 0 when absent or unreadable."""
+    parts = (text or "").split()
+    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
+
+
+def _responses(root: etree._Element) -> Iterator[tuple[str, int, dict[str, etree._Element]]]:
+    """(href, response status, {property tag: element} of the 200 propstats) per response."""
+    if root.tag != DAV + "multistatus":
+        raise MalformedResponse(f"expected a DAV:multistatus, got {root.tag}")
+    for response in root.iterfind(DAV + "response"):
+        href = (response.findtext(DAV + "href") or "").strip()
+        status = _status_code(response.findtext(DAV + "status"))
+        props: dict[str, etree._Element] = {}
+        for propstat in response.iterfind(DAV + "propstat"):
+            if _status_code(propstat.findtext(DAV + "status")) in (200, 0):
+                for prop in propstat.iterfind(DAV + "prop"):
+                    props.update((child.tag, child) for child in prop if isinstance(child.tag, str))
+        yield href, status, props
+
+
+def _text(props: dict[str, etree._Element], tag: str) -> str:
+    element = props.get(tag)
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _is_collection(props: dict[str, etree._Element], resource: str, base: str) -> bool:
+    resourcetype = props.get(DAV + "resourcetype")
+    if resourcetype is not None and resourcetype.find(DAV + "collection") is not None:
+        return True
+    return resource.endswith("/") or resource.rstrip("/") == base.rstrip("/")
+
+
+def parse_sync(body: bytes, collection: str) -> SyncPage:
+    """A sync-collection multistatus: members with etags, 404s as deleted, the new token.
+
+    ``collection`` is the collection's resource: it (and any other collection)
+    is never reported as a member (iCloud lists it among the changes).
+    """
+    root = parse(body)
+    changed: list[Member] = []
+    deleted: list[str] = []
+    truncated = False
+    for href, status, props in _responses(root):
+        resource = resource_of(href)
+        if status == 507:
+            truncated = True
+        elif status == 404:
+            deleted.append(resource)
+        elif not _is_collection(props, resource, collection):
+            changed.append(Member(href, resource, _text(props, DAV + "getetag")))
+    token = (root.findtext(DAV + "sync-token") or "").strip()
+    if not token:
+        raise MalformedResponse("sync-collection answer without a sync-token")
+    return SyncPage(tuple(changed), tuple(deleted), token, truncated)
+
+
+def parse_multiget(body: bytes) -> list[Fetched]:
+    """A calendar-multiget multistatus: each object's etag and data; 404s come back ``gone``."""
+    found = []
+    for href, status, props in _responses(parse(body)):
+        member = Member(href, resource_of(href), _text(props, DAV + "getetag"))
+        data = props.get(CALDAV + "calendar-data")
+        if status == 404:
+            found.append(Fetched(member, None, gone=True))
+        else:
+            found.append(Fetched(member, None if data is None else data.text or ""))
+    return found
+
+
+def parse_members(body: bytes, collection: str) -> list[Member]:
+    """A depth-1 PROPFIND for getetag/resourcetype: the collection's objects with their etags."""
+    members = []
+    for href, status, props in _responses(parse(body)):
+        resource = resource_of(href)
+        if status in (200, 0) and not _is_collection(props, resource, collection):
+            members.append(Member(href, resource, _text(props, DAV + "getetag")))
+    return members
+
+
+def parse_property(body: bytes, tag: str) -> str | None:
+    """The text of one property of a depth-0 PROPFIND answer; None when the server lacks it."""
+    for _href, _status, props in _responses(parse(body)):
+        if tag in props:
+            return _text(props, tag)
+    return None

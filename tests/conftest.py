@@ -1,0 +1,70 @@
+"""Shared fixtures: real CalDAV servers (Radicale, Xandikos) on 127.0.0.1, one per session.
+
+``dav_server`` runs a test once on each server; ``dav_calendar`` gives each test
+a fresh calendar of its own (unique display name), so tests never see each
+other's objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from servers import CalendarHandle, DavServer, make_calendar, start_radicale, start_xandikos
+
+DAV_SERVERS = ("radicale", "xandikos")
+# The login of the auth-enabled Radicale (plain htpasswd).
+AUTH_USER, AUTH_PASSWORD = "carol", "c0rrect-h0rse-battery"
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Radicale without auth: any login is accepted, the user name is the principal."""
+    server = start_radicale(tmp_path_factory.mktemp("radicale"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def radicale_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Radicale with one user (AUTH_USER, AUTH_PASSWORD); other logins get 401."""
+    server = start_radicale(
+        tmp_path_factory.mktemp("radicale-auth"), users={AUTH_USER: AUTH_PASSWORD}
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Xandikos with the principal /user/ and no auth."""
+    server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=DAV_SERVERS)
+def dav_server(request: pytest.FixtureRequest) -> DavServer:
+    """Each real CalDAV server in turn."""
+    server: DavServer = request.getfixturevalue(request.param)
+    assert server.running, f"{server.name} has stopped; see {server.log_file}"
+    return server
+
+
+@pytest.fixture
+def dav_calendar(dav_server: DavServer) -> CalendarHandle:
+    """A new, empty calendar on ``dav_server`` for this test alone."""
+    return make_calendar(dav_server)
+
+
+@pytest.fixture
+def google_fake() -> Iterator[object]:
+    """A fake Google Calendar v3 + OAuth server on 127.0.0.1 for this test alone.
+
+    Yields a ``fakes.google_calendar.FakeGoogleCalendar`` (imported here, not at
+    the top, so CalDAV-only runs never load the Google client).
+    """
+    from fakes.google_calendar import FakeGoogleCalendar
+
+    with FakeGoogleCalendar() as fake:
+        yield fake

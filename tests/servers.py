@@ -1,0 +1,298 @@
+"""Real CalDAV servers (Radicale, Xandikos) as subprocesses on 127.0.0.1, for tests and the demo.
+
+Each server runs in its own folder on a free port and is stopped by its own PID:
+terminate, then kill after a timeout. ``make_calendar`` gives a calendar on it
+to put objects into the way another calendar app would (plain HTTP), and
+``write_stored`` puts bytes straight into the server's storage, past its
+validation. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.client
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import niquests
+
+from syncd.demo import free_port, radicale_command, stop_process
+
+START_TIMEOUT = 30.0  # seconds until a server must answer
+
+
+class ServerError(RuntimeError):
+    """A server did not start; the text holds the tail of its log."""
+
+
+@dataclasses.dataclass
+class DavServer:
+    """A running CalDAV server: ``url`` is what a user would configure as the source URL."""
+
+    name: str
+    url: str
+    username: str
+    password: str
+    process: subprocess.Popen[bytes]
+    folder: Path
+    port: int
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / "server.log"
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop this server's process (terminate, then kill after a timeout); idempotent."""
+        stop_process(self.process)
+
+
+def _answers(port: int) -> bool:
+    """True when an HTTP server on ``port`` answers an OPTIONS request (any status)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("OPTIONS", "/")
+        conn.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return ""
+
+
+def _launch(name: str, argv: list[str], folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start ``argv`` logging to ``folder/server.log``; return once it answers on ``port``."""
+    log_path = folder / "server.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=folder
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(
+                f"{name} exited with status {process.returncode}:\n{_log_tail(log_path)}"
+            )
+        if _answers(port):
+            return process
+        time.sleep(0.05)
+    stop_process(process)
+    raise ServerError(f"{name} did not answer on port {port} within {START_TIMEOUT:.0f} s")
+
+
+def _start(
+    name: str, make_argv: Callable[[int], list[str]], folder: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start on a free port; try again on another port if the first one was taken meanwhile."""
+    last: ServerError | None = None
+    for _ in range(3):
+        port = free_port()
+        try:
+            return _launch(name, make_argv(port), folder, port), port
+        except ServerError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def start_radicale(
+    folder: Path, *, users: dict[str, str] | None = None, username: str = "alice"
+) -> DavServer:
+    """Radicale storing in ``folder``; ``users`` (name -> password) turns on plain htpasswd auth.
+
+    Without ``users`` any login is accepted and the principal is the login's user name.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    storage = folder / "collections"
+    password = "secret"
+    htpasswd = None
+    if users:
+        htpasswd = folder / "users"
+        htpasswd.write_text("".join(f"{user}:{pw}\n" for user, pw in users.items()))
+        username, password = next(iter(users.items()))
+
+    def argv(port: int) -> list[str]:
+        return [*radicale_command(port, storage, htpasswd), "--logging-level", "info"]
+
+    process, port = _start("radicale", argv, folder)
+    url = f"http://127.0.0.1:{port}/"
+    return DavServer("radicale", url, username, password, process, folder, port)
+
+
+def _xandikos_command() -> list[str]:
+    """The xandikos entry point of this interpreter's environment."""
+    script = Path(sys.executable).parent / "xandikos"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("xandikos")
+    return [found] if found else [sys.executable, "-m", "xandikos"]
+
+
+def start_xandikos(folder: Path) -> DavServer:
+    """Xandikos serving ``folder`` with the principal /user/ and its default calendar; no auth."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def argv(port: int) -> list[str]:
+        return [
+            *_xandikos_command(),
+            "serve",
+            "-d",
+            str(folder / "data"),
+            "--state-dir",
+            str(folder / "state"),
+            "--defaults",
+            "--current-user-principal",
+            "/user/",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--no-detect-systemd",
+        ]
+
+    process, port = _start("xandikos", argv, folder)
+    # Xandikos has no auth without TLS: any user name and password are ignored.
+    url = f"http://127.0.0.1:{port}/"
+    return DavServer("xandikos", url, "user", "unused", process, folder, port)
+
+
+def start_server(name: str, folder: Path) -> DavServer:
+    """``radicale`` or ``xandikos``, without auth."""
+    if name == "radicale":
+        return start_radicale(folder)
+    if name == "xandikos":
+        return start_xandikos(folder)
+    raise ValueError(f"unknown server {name!r}: expected radicale or xandikos")
+
+
+@contextlib.contextmanager
+def running(name: str, folder: Path) -> Iterator[DavServer]:
+    """A server for the length of a ``with`` block."""
+    server = start_server(name, folder)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclasses.dataclass
+class CalendarHandle:
+    """A calendar on a DavServer, written to as another client would: PUT, DELETE, GET."""
+
+    server: DavServer
+    url: str  # ends with "/"
+    name: str
+
+    @property
+    def path(self) -> str:
+        """The calendar's path as the server writes it in hrefs."""
+        return urllib.parse.urlsplit(self.url).path
+
+    def resource(self, name: str) -> str:
+        """The resource (path) of the object ``name`` in this calendar."""
+        return self.path + name
+
+    def _request(
+        self, method: str, name: str, data: bytes = b"", headers: dict[str, str] | None = None
+    ) -> niquests.Response:
+        with niquests.Session() as session:
+            return session.request(
+                method,
+                self.url + name,
+                data=data or None,
+                headers=headers,
+                auth=(self.server.username, self.server.password),
+                timeout=30,
+            )
+
+    def put(self, name: str, ics: str | bytes) -> str:
+        """Store ``ics`` as ``name`` (created or replaced); the new etag."""
+        data = ics.encode() if isinstance(ics, str) else ics
+        response = self._request(
+            "PUT", name, data=data, headers={"Content-Type": "text/calendar; charset=utf-8"}
+        )
+        if response.status_code not in (200, 201, 204):
+            text = (response.text or "")[:200]
+            raise ServerError(f"PUT {name}: HTTP {response.status_code}: {text}")
+        return response.headers.get("ETag") or ""
+
+    def get(self, name: str) -> bytes | None:
+        """The stored object, or None when there is none."""
+        response = self._request("GET", name)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServerError(f"GET {name}: HTTP {response.status_code}")
+        return response.content or b""
+
+    def etag(self, name: str) -> str | None:
+        """The object's current etag (from a GET), or None when there is none."""
+        response = self._request("GET", name)
+        return None if response.status_code == 404 else response.headers.get("ETag")
+
+    def delete(self, name: str) -> None:
+        response = self._request("DELETE", name)
+        if response.status_code not in (200, 204):
+            raise ServerError(f"DELETE {name}: HTTP {response.status_code}")
+
+    def names(self) -> list[str]:
+        """The object names in the calendar (a depth-1 PROPFIND)."""
+        body = b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>'
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        response = self._request("PROPFIND", "", data=body, headers=headers)
+        if response.status_code != 207:
+            raise ServerError(f"PROPFIND {self.url}: HTTP {response.status_code}")
+        hrefs = [urllib.parse.unquote(h) for h in _HREF.findall(response.text or "")]
+        return sorted(h.rsplit("/", 1)[-1] for h in hrefs if not h.endswith("/"))
+
+
+_HREF = re.compile(r"<(?:\w+:)?href>([^<]*)</(?:\w+:)?href>")
+
+
+def make_calendar(server: DavServer, name: str | None = None) -> CalendarHandle:
+    """A new calendar (MKCALENDAR) with display name ``name`` (default: a unique one)."""
+    from caldav.davclient import DAVClient
+
+    name = name or f"Test {uuid.uuid4().hex[:8]}"
+    with DAVClient(
+        server.url, username=server.username, password=server.password, auth_type="basic"
+    ) as client:
+        calendar = client.get_principal().make_calendar(name=name)
+        url = str(getattr(calendar, "url", ""))
+    return CalendarHandle(server, url if url.endswith("/") else url + "/", name)
+
+
+def write_stored(calendar: CalendarHandle, name: str, data: bytes) -> None:
+    """Put ``data`` as object ``name`` straight into the server's storage, unvalidated.
+
+    Radicale: a file in its collection folder. Xandikos: a commit in the
+    calendar's git repository (it serves what is committed).
+    """
+    relative = urllib.parse.unquote(calendar.path).strip("/")
+    if calendar.server.name == "radicale":
+        folder = calendar.server.folder / "collections" / "collection-root" / relative
+        (folder / name).write_bytes(data)
+        return
+    from dulwich import porcelain
+
+    folder = calendar.server.folder / "data" / relative
+    (folder / name).write_bytes(data)
+    porcelain.add(str(folder), [str(folder / name)])
+    porcelain.commit(str(folder), message=b"raw write", author=b"t <t@t>", committer=b"t <t@t>")
