@@ -5,10 +5,17 @@ PY     := $(VENV)/bin/python
 
 .PHONY: test lint demo bench clean
 
-$(VENV)/.stamp-test: pyproject.toml
+$(VENV)/.stamp-base:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "syncd needs Python 3.11+"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.stamp-demo: pyproject.toml $(VENV)/.stamp-base
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
 	$(PY) -m pip install --quiet -e '.[test,demo]'
 	touch $@
 
@@ -16,15 +23,15 @@ test: $(VENV)/.stamp-test
 	$(PY) -m pytest
 
 lint: $(VENV)/.stamp-test
-	$(VENV)/bin/ruff check syncd providers tests
-	$(VENV)/bin/ruff format --check syncd providers tests
+	$(VENV)/bin/ruff check syncd providers tests bench
+	$(VENV)/bin/ruff format --check syncd providers tests bench
 	$(VENV)/bin/mypy
 
-demo: $(VENV)/.stamp-test
+demo: $(VENV)/.stamp-demo
 	$(VENV)/bin/syncd demo
 
 bench: $(VENV)/.stamp-test
-	$(PY) bench/run.py
+	$(PY) bench/dav_read.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

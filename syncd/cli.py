@@ -133,3 +133,98 @@ def config_notes(config: Config) -> list[str]:
             command = f"syncd auth google {shlex.quote(source.name)}"
             notes.append(f"{where} token_file: not authorized yet; run: {command}")
     return notes
+
+
+@main.command("run")
+@click.option("--once", is_flag=True, help="One pass over every source, then exit.")
+@click.option("--dry-run", is_flag=True, help="Read and plan, but write nothing.")
+@config_option
+@click.pass_context
+def run_command(ctx: click.Context, once: bool, dry_run: bool) -> None:
+    """Keep the follow-ups in your calendars up to date (the daemon)."""
+    config = load_from_context(ctx)
+    if not once:
+        # The long-running daemon (SPEC section 8) is not built yet.
+        raise click.UsageError("only `syncd run --once` is available in this version")
+    from syncd.runner import sweep
+    from syncd.state import StateStore
+
+    store = StateStore(config.state_dir)
+    try:
+        outcomes = sweep(config, store, dry_run=dry_run)
+    finally:
+        store.close()
+    for outcome in outcomes:
+        if outcome.report is not None:
+            done = outcome.report.actions if dry_run else outcome.report.applied
+            counts = {
+                op: sum(1 for a in done if a.op == op) for op in ("create", "update", "delete")
+            }
+            verb = "would" if dry_run else "did"
+            click.echo(
+                f"{outcome.source}: {verb} create {counts['create']}, update {counts['update']},"
+                f" delete {counts['delete']}"
+            )
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise SyncdError("; ".join(f"{o.source}: {o.error}" for o in failed))
+
+
+@main.command("plan")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@click.pass_context
+def plan_command(ctx: click.Context, as_json: bool) -> None:
+    """Show what a pass would create, update and delete, writing nothing."""
+    import json
+
+    from syncd.runner import sweep
+    from syncd.state import StateStore
+
+    config = load_from_context(ctx)
+    store = StateStore(config.state_dir)
+    try:
+        outcomes = sweep(config, store, dry_run=True)
+    finally:
+        store.close()
+    rows = []
+    for outcome in outcomes:
+        for action in outcome.report.actions if outcome.report else []:
+            followup = action.followup
+            rows.append(
+                {
+                    "source": outcome.source,
+                    "op": str(action.op),
+                    "id": action.followup_id,
+                    "kind": str(followup.kind) if followup else "",
+                    "title": followup.title if followup else "",
+                    "start": followup.start.astimezone(config.timezone).isoformat()
+                    if followup
+                    else "",
+                    "calendar": action.target,
+                    "reason": action.reason,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo("nothing to do")
+    for row in rows if not as_json else []:
+        title = row["title"] or row["id"]
+        click.echo(f"{row['op']:<7} {row['start'][:16]:<16}  {title}  ({row['reason']})")
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise SyncdError("; ".join(f"{o.source}: {o.error}" for o in failed))
+
+
+@main.command("demo")
+@click.option("--keep", is_flag=True, help="Leave the server running (until Ctrl-C) to look.")
+@click.option("--timezone", "zone_name", metavar="ZONE", help="Zone of the demo [default: system].")
+def demo_command(keep: bool, zone_name: str | None) -> None:
+    """Start an embedded CalDAV server, add sample interviews, run one pass, show the follow-ups."""
+    from zoneinfo import ZoneInfo
+
+    from syncd.config import system_zone_name
+    from syncd.demo import run_demo
+
+    run_demo(keep=keep, zone=ZoneInfo(zone_name or system_zone_name()))
