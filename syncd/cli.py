@@ -228,3 +228,40 @@ def demo_command(keep: bool, zone_name: str | None) -> None:
     from syncd.demo import run_demo
 
     run_demo(keep=keep, zone=ZoneInfo(zone_name or system_zone_name()))
+
+
+@main.group("auth")
+def auth_group() -> None:
+    """Give syncd access to an account."""
+
+
+@auth_group.command("google")
+@click.argument("source_name", metavar="SOURCE")
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the link (and the SSH tunnel to use) instead of opening a browser.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Loopback port Google redirects to (0: any free one).",
+)
+@config_option
+@click.pass_context
+def auth_google_command(ctx: click.Context, source_name: str, no_browser: bool, port: int) -> None:
+    """Authorize a Google source in the browser; its token file is written (0600)."""
+    from syncd.auth import authorize_google
+
+    config = load_from_context(ctx)
+    wanted = source_name.casefold()
+    source = next((s for s in config.sources if s.name.casefold() == wanted), None)
+    if source is None or source.kind != "google":
+        google = ", ".join(s.name for s in config.sources if s.kind == "google") or "none"
+        raise click.UsageError(
+            f"no Google source named {source_name!r} in {config.path} (Google sources: {google})"
+        )
+    path = authorize_google(source, open_browser=not no_browser, port=port, echo=click.echo)
+    click.echo(f"{source.name}: authorized; the token is saved in {path}")

@@ -95,7 +95,7 @@ class Engine:
         signature = json.dumps([source.kind, source.url, source.calendars, source.target_calendar])
         cached = self.store.calendars(source.name, signature)
         if cached is not None:
-            infos = [CalendarInfo(cid, name) for cid, name in cached]
+            infos = [CalendarInfo(*calendar) for calendar in cached]
             if source.target_calendar:
                 return infos[:-1], infos[-1]
             return infos, None
@@ -116,9 +116,7 @@ class Engine:
                 log.info("%s: created calendar %r", source.name, target.name)
         if source.calendars == () and target is not None:
             watched = [c for c in watched if c.id != target.id]
-        resolved = [(c.id, c.name) for c in watched] + (
-            [(target.id, target.name)] if target else []
-        )
+        resolved = [(c.id, c.name, c.aliases) for c in [*watched, *([target] if target else [])]]
         self.store.set_calendars(source.name, signature, resolved)
         return watched, target
 

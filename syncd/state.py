@@ -22,6 +22,8 @@ from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, W
 
 DB_NAME = "state.sqlite3"
 
+Calendar = tuple[str, str, tuple[str, ...]]  # id, display name, aliases
+
 # Each entry migrates the schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -43,6 +45,10 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX followups_source ON followups (source);
     CREATE TABLE sources (
         source TEXT PRIMARY KEY, last_sync TEXT, last_error TEXT, paused INTEGER NOT NULL);
+    """,
+    # 2: the calendar cache holds aliases too; the next pass resolves calendars anew.
+    """
+    DELETE FROM calendars;
     """,
 )
 
@@ -148,14 +154,16 @@ class StateStore:
                 "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (source, calendar, token)
             )
 
-    def calendars(self, source: str, signature: str) -> list[tuple[str, str]] | None:
-        """The calendars resolved for this source under this config signature, if cached."""
+    def calendars(self, source: str, signature: str) -> list[Calendar] | None:
+        """The calendars (id, name, aliases) resolved under this config signature, if cached."""
         row = self._db.execute(
             "SELECT data FROM calendars WHERE source = ? AND signature = ?", (source, signature)
         ).fetchone()
-        return [(pair[0], pair[1]) for pair in json.loads(row[0])] if row else None
+        if row is None:
+            return None
+        return [(cid, name, tuple(aliases)) for cid, name, aliases in json.loads(row[0])]
 
-    def set_calendars(self, source: str, signature: str, resolved: list[tuple[str, str]]) -> None:
+    def set_calendars(self, source: str, signature: str, resolved: list[Calendar]) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO calendars VALUES (?, ?, ?)",
             (source, signature, json.dumps(resolved)),

@@ -28,7 +28,7 @@ def test_schema_version_is_recorded_and_reopening_keeps_data(tmp_path: Path) -> 
     assert store.token("src", "cal") == "t1"
     store.close()
     with sqlite3.connect(tmp_path / DB_NAME) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -116,3 +116,18 @@ def test_source_status_keeps_last_sync_when_an_error_follows(tmp_path: Path) -> 
         "network down",
         False,
     )
+
+
+def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_token("src", "cal", "t1")
+    store.set_calendars("src", "sig", [("cal", "Personal", ())])
+    store.close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE schema_version SET version = 1")
+        db.execute("""UPDATE calendars SET data = '[["cal", "Personal"]]'""")
+    store = StateStore(tmp_path)
+    assert store.token("src", "cal") == "t1"
+    assert store.calendars("src", "sig") is None  # resolved anew, with aliases
+    store.set_calendars("src", "sig", [("cal", "Personal", ("primary",))])
+    assert store.calendars("src", "sig") == [("cal", "Personal", ("primary",))]

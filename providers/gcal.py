@@ -1,0 +1,348 @@
+"""The Google Calendar provider: one Google account's calendars through the Calendar v3 API.
+
+Reading: ``events.list`` with ``singleEvents`` (series come as instances, each
+with its own id) and ``showDeleted``, over every page; the ``nextSyncToken`` of
+the last page is the token. An idle pass is one request per calendar. A 410
+``fullSyncRequired`` is handled here: the calendar is read whole again and the
+change set says ``full``. Cancelled items (deleted events, cancelled instances,
+a deleted series as one item) are reported in ``deleted``.
+
+Writing: ``events.insert`` with syncd's own id (409 when it exists: a deleted
+one is revived, a live one is a ConflictError), ``events.patch`` with
+``If-Match`` carrying only the fields syncd owns, ``events.delete`` with
+``If-Match``. Every request goes through ``gcal_retry.Retrier``.
+
+Credentials come from the source's token file (``gcal_token``); a refreshed
+access token is written back to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httplib2
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
+
+from providers import CalendarInfo, ChangeSet
+from providers.gcal_events import event_of, full_body, owned_body, rfc3339
+from providers.gcal_retry import Retrier
+from providers.gcal_token import auth_command, load_credentials, save_credentials
+from syncd.config import Config, SourceConfig
+from syncd.errors import AuthError, ConflictError, GoneError, NotFoundError, TransientError
+from syncd.model import CalendarEvent, FollowUp
+
+log = logging.getLogger(__name__)
+
+_SCOPE = "https://www.googleapis.com/auth/"
+# The narrowest scopes that do the job (the Calendar v3 discovery document lists,
+# per method, the scopes that allow it):
+# - calendar.events: read and write events on every calendar the user has, as
+#   interviews may sit in calendars shared with them (calendar.events.owned
+#   would miss those);
+# - calendar.calendarlist.readonly: calendarList.list, to resolve `calendars`
+#   and `target_calendar` names (calendar.readonly would also expose settings);
+# - calendar.app.created: calendars.insert of the target calendar when missing
+#   (calendar.calendars would let syncd change every calendar's properties).
+SCOPES = (
+    _SCOPE + "calendar.events",
+    _SCOPE + "calendar.calendarlist.readonly",
+    _SCOPE + "calendar.app.created",
+)
+# Granted instead of the narrow ones by older tokens: covers all of them.
+FULL_SCOPE = _SCOPE + "calendar"
+
+# Google's maximum: an account's window of events usually fits one page, and
+# each request counts against the per-user quota (about 600 a minute).
+PAGE_SIZE = 2500
+CALENDAR_LIST_PAGE = 250
+HTTP_TIMEOUT = 30  # seconds per request
+_CALENDAR_ID = re.compile(r"^\S+@\S+$")  # "…@group.calendar.google.com", an address
+
+
+def open_source(source: SourceConfig, config: Config) -> GcalProvider:
+    """A provider for a ``kind = "google"`` source; AuthError when it is not authorized."""
+    return GcalProvider(source, config)
+
+
+class GcalProvider:
+    """One Google account (the Provider protocol).
+
+    ``retrier`` runs every request (inject one to observe waits); ``page_size``
+    is ``maxResults`` of events.list.
+    """
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        config: Config,
+        *,
+        retrier: Retrier | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        if source.token_file is None:
+            raise AuthError(f"source {source.name} has no token_file")
+        self.source, self.config = source, config
+        self.retrier = retrier or Retrier(source.name)
+        self.page_size = page_size
+        self._me = frozenset(address.lower() for address in source.me)
+        self._token_file = source.token_file
+        self._credentials, self._token_info = load_credentials(source.token_file, source.name)
+        granted = set(self._credentials.scopes or ())
+        if granted and FULL_SCOPE not in granted and not set(SCOPES) <= granted:
+            missing = ", ".join(s.removeprefix(_SCOPE) for s in SCOPES if s not in granted)
+            raise AuthError(
+                f"source {source.name}: its token lacks permission ({missing});"
+                f" run: {auth_command(source.name)}"
+            )
+        self._saved_token = self._credentials.token
+        self._http: AuthorizedHttp | None = None
+        self._service: Any = None
+
+    # -- calendars
+
+    def list_calendars(self) -> list[CalendarInfo]:
+        """The account's calendar list, hidden ones too; the primary one answers to "primary"."""
+        found = []
+        for entry in self._pages(
+            lambda token: self._api.calendarList().list(
+                maxResults=CALENDAR_LIST_PAGE, showHidden=True, pageToken=token
+            ),
+            "listing calendars",
+        ):
+            aliases = ("primary",) if entry.get("primary") else ()
+            name = entry.get("summaryOverride") or entry.get("summary") or entry["id"]
+            found.append(CalendarInfo(entry["id"], name, aliases))
+        return found
+
+    def ensure_calendar(self, name: str) -> CalendarInfo:
+        """The calendar of that id, name or alias; created (calendars.insert) when missing.
+
+        Raises NotFoundError for a missing calendar named by its id.
+        """
+        for calendar in self.list_calendars():
+            if calendar.answers_to(name):
+                return calendar
+        if _CALENDAR_ID.match(name):
+            raise NotFoundError(f"google source {self.source.name}: no calendar {name}")
+        body = {"summary": name, "timeZone": self.config.timezone.key}
+        created = self._execute(self._api.calendars().insert(body=body), f"creating {name!r}")
+        log.info("%s: created calendar %r (%s)", self.source.name, name, created["id"])
+        return CalendarInfo(created["id"], created.get("summary", name))
+
+    # -- reading
+
+    def read_changes(
+        self,
+        calendar: CalendarInfo,
+        token: str | None,
+        start: dt.datetime,
+        end: dt.datetime,
+        known: Mapping[str, str] | None = None,
+    ) -> ChangeSet:
+        """Changes since ``token``; without one, or when Google refuses it (410), a full read.
+
+        A full read covers events ending after ``start`` (no upper bound: an
+        event far ahead must be known when it comes into the lookahead, and an
+        unchanged event is never sent again incrementally). Items whose etag
+        equals ``known[id]`` go to ``unchanged``. Raises TransientError,
+        AuthError, NotFoundError (no such calendar).
+        """
+        items: list[dict[str, Any]] | None = None
+        next_token = ""
+        if token:
+            try:
+                items, next_token = self._list_events(calendar.id, syncToken=token)
+            except GoneError:
+                log.info(
+                    "%s: %s: sync token expired; reading it whole", self.source.name, calendar.name
+                )
+        full = items is None
+        if items is None:
+            try:
+                items, next_token = self._list_events(calendar.id, timeMin=rfc3339(start))
+            except GoneError as error:  # a page token expired while paging
+                raise TransientError(f"{error}; the listing will be read again") from None
+        if not next_token:
+            log.warning("%s: %s: Google gave no sync token", self.source.name, calendar.name)
+        return self._change_set(calendar, items, next_token, full, known or {})
+
+    def get(self, calendar: str, followup_id: str) -> CalendarEvent | None:
+        """The event stored under that id, or None when unknown or cancelled."""
+        item = self._get_item(calendar, followup_id)
+        if item is None or item.get("status") == "cancelled":
+            return None
+        return event_of(item, calendar, self._me)
+
+    # -- writing
+
+    def create(self, followup: FollowUp) -> CalendarEvent:
+        """Insert it under its own id; a deleted event of that id is revived.
+
+        Raises ConflictError when a live event holds the id.
+        """
+        target, zone = followup.target, self.config.timezone
+        events = self._api.events()
+        try:
+            item = self._execute(
+                events.insert(calendarId=target, body=full_body(followup, zone)),
+                f"creating {followup.id}",
+            )
+        except ConflictError:
+            # Google keeps a deleted event's id taken (409 duplicate): bring it back.
+            current = self._get_item(target, followup.id)
+            if current is None or current.get("status") != "cancelled":
+                raise
+            body = full_body(followup, zone)
+            del body["id"]
+            request = events.patch(calendarId=target, eventId=followup.id, body=body)
+            request.headers["If-Match"] = current["etag"]
+            item = self._execute(request, f"reviving {followup.id}")
+        return event_of(item, target, self._me)
+
+    def update(self, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
+        """Patch the fields syncd owns if the etag is still ``etag``.
+
+        Raises ConflictError when it changed, NotFoundError when it is gone.
+        """
+        request = self._api.events().patch(
+            calendarId=followup.target,
+            eventId=resource,
+            body=owned_body(followup, self.config.timezone),
+        )
+        request.headers["If-Match"] = etag
+        item = self._execute(request, f"updating {resource}")
+        if item.get("status") == "cancelled":
+            raise NotFoundError(f"google source {self.source.name}: {resource} is deleted")
+        return event_of(item, followup.target, self._me)
+
+    def delete(self, calendar: str, resource: str, etag: str) -> None:
+        """Delete if its etag is still ``etag``; ConflictError otherwise, NotFoundError if gone."""
+        request = self._api.events().delete(calendarId=calendar, eventId=resource)
+        request.headers["If-Match"] = etag
+        self._execute(request, f"deleting {resource}")
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+            self._http = None
+
+    # -- internals
+
+    def _get_item(self, calendar: str, event_id: str) -> dict[str, Any] | None:
+        """The Events resource as Google answers it (also when cancelled); None when unknown."""
+        try:
+            item: dict[str, Any] = self._execute(
+                self._api.events().get(calendarId=calendar, eventId=event_id),
+                f"reading {event_id}",
+            )
+        except NotFoundError:
+            return None
+        return item
+
+    @property
+    def _api(self) -> Any:
+        """The Calendar v3 service, built once, on first use (no network: static discovery)."""
+        if self._service is None:
+            self._http = AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
+            options = (
+                {"api_endpoint": self.source.api_endpoint} if self.source.api_endpoint else None
+            )
+            self._service = build(
+                "calendar",
+                "v3",
+                http=self._http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options=options,
+            )
+        return self._service
+
+    def _execute(self, request: Any, what: str) -> Any:
+        try:
+            return self.retrier.execute(request, what)
+        finally:
+            self._save_if_refreshed()
+
+    def _save_if_refreshed(self) -> None:
+        token = self._credentials.token
+        if token == self._saved_token:
+            return
+        self._saved_token = token
+        try:
+            save_credentials(self._token_file, self._credentials, self._token_info)
+        except OSError as error:
+            # The grant still works; the next run refreshes again.
+            log.warning(
+                "%s: could not save the refreshed token to %s: %s",
+                self.source.name,
+                self._token_file,
+                error.strerror,
+            )
+        else:
+            log.debug("%s: saved the refreshed token to %s", self.source.name, self._token_file)
+
+    def _pages(self, make: Callable[[str | None], Any], what: str) -> Iterator[dict[str, Any]]:
+        """The items of every page; ``make(page_token)`` builds one page's request."""
+        token: str | None = None
+        while True:
+            page = self._execute(make(token), what)
+            yield from page.get("items", ())
+            token = page.get("nextPageToken")
+            if not token:
+                return
+
+    def _list_events(self, calendar: str, **params: str) -> tuple[list[dict[str, Any]], str]:
+        """Every item of an events.list over all pages, and the last page's nextSyncToken."""
+        items: list[dict[str, Any]] = []
+        page_token: str | None = None
+        while True:
+            page = self._execute(
+                self._api.events().list(
+                    calendarId=calendar,
+                    singleEvents=True,
+                    showDeleted=True,
+                    maxResults=self.page_size,
+                    pageToken=page_token,
+                    **params,
+                ),
+                "listing events",
+            )
+            items.extend(page.get("items", ()))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return items, page.get("nextSyncToken", "")
+
+    def _change_set(
+        self,
+        calendar: CalendarInfo,
+        items: list[dict[str, Any]],
+        token: str,
+        full: bool,
+        known: Mapping[str, str],
+    ) -> ChangeSet:
+        events: list[CalendarEvent] = []
+        deleted: list[str] = []
+        unchanged: list[str] = []
+        for item in items:
+            if item.get("status") == "cancelled":
+                deleted.append(item["id"])
+            elif known.get(item["id"]) == item.get("etag"):
+                unchanged.append(item["id"])
+            else:
+                try:
+                    events.append(event_of(item, calendar.id, self._me))
+                except ValueError:
+                    log.warning(
+                        "%s: %s: skipped event %s: unreadable start or end",
+                        self.source.name,
+                        calendar.name,
+                        item["id"],
+                    )
+        return ChangeSet(tuple(events), tuple(deleted), token, full, tuple(unchanged))

@@ -1,0 +1,155 @@
+"""Google Calendar event JSON <-> the neutral model.
+
+Reading: an Events resource becomes a ``CalendarEvent`` (an instance keeps its
+own instance id, so ``recurrence_id`` stays empty); descriptions stay as Google
+stores them (HTML when typed in the web editor: detection converts). Writing: a
+``FollowUp`` becomes the body syncd owns: times in the config's zone, popup
+reminders only, the markers in ``extendedProperties.private``, and
+``transparency: transparent`` so follow-ups never block free/busy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from syncd.model import Attendee, CalendarEvent, FollowUp, FollowUpKind, Markers, When
+
+MARKER_KEYS = ("syncd.kind", "syncd.interview", "syncd.calendar", "syncd.fingerprint")
+RESPONSES = {
+    "needsAction": "needs-action",
+    "declined": "declined",
+    "accepted": "accepted",
+    "tentative": "tentative",
+}
+
+Json = dict[str, Any]
+
+
+def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> CalendarEvent:
+    """The neutral event of a (not cancelled) Events resource read from ``calendar``.
+
+    ``me`` holds the source's own addresses (lowercase), besides Google's ``self``.
+    Raises ValueError when the start or end cannot be read.
+    """
+    default_zone = item.get("start", {}).get("timeZone")
+    return CalendarEvent(
+        id=item["id"],
+        calendar=calendar,
+        title=item.get("summary", ""),
+        start=when_of(item.get("start"), default_zone),
+        end=when_of(item.get("end"), default_zone),
+        description=item.get("description", ""),
+        location=item.get("location", ""),
+        status=item.get("status", "confirmed"),
+        attendees=tuple(_person(a, me) for a in item.get("attendees", ())),
+        organizer=_person(item["organizer"], me) if item.get("organizer") else None,
+        conference=bool(item.get("hangoutLink") or item.get("conferenceData")),
+        etag=item.get("etag", ""),
+        resource=item["id"],
+        markers=markers_of(item),
+        reminders=reminders_of(item),
+    )
+
+
+def when_of(value: Mapping[str, Any] | None, zone_name: str | None = None) -> When:
+    """An EventDateTime: ``date`` -> date; ``dateTime`` -> aware datetime.
+
+    A ``dateTime`` without offset (Google always sends one) takes its
+    ``timeZone``, else ``zone_name``, else UTC. Raises ValueError when it is
+    missing or unreadable.
+    """
+    if not value or not (value.get("date") or value.get("dateTime")):
+        raise ValueError("event without start or end")
+    if value.get("date"):
+        return dt.date.fromisoformat(value["date"])
+    moment = dt.datetime.fromisoformat(str(value["dateTime"]))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(value.get("timeZone") or zone_name))
+    return moment
+
+
+def markers_of(item: Mapping[str, Any]) -> Markers | None:
+    """syncd's markers from ``extendedProperties.private``: all four and a known kind."""
+    private = item.get("extendedProperties", {}).get("private", {})
+    values = [private.get(key) for key in MARKER_KEYS]
+    if not all(isinstance(v, str) and v for v in values):
+        return None
+    kind, interview, calendar, fingerprint = values
+    try:
+        return Markers(FollowUpKind(kind), str(interview), str(calendar), str(fingerprint))
+    except ValueError:
+        return None
+
+
+def reminders_of(item: Mapping[str, Any]) -> tuple[int, ...]:
+    """Popup reminder minutes when the event overrides the defaults; else ()."""
+    reminders = item.get("reminders", {})
+    if reminders.get("useDefault", True):
+        return ()
+    return tuple(
+        int(o["minutes"])
+        for o in reminders.get("overrides", ())
+        if o.get("method") == "popup" and isinstance(o.get("minutes"), int)
+    )
+
+
+def owned_body(followup: FollowUp, zone: ZoneInfo) -> Json:
+    """The fields syncd owns in a follow-up: what an update patches, and no more."""
+    return {
+        "summary": followup.title,
+        "description": followup.description,
+        "start": _event_time(followup.start, zone),
+        "end": _event_time(followup.end, zone),
+        "reminders": {
+            "useDefault": False,
+            # Always present, also empty: a patch replaces the list whole.
+            "overrides": [
+                {"method": "popup", "minutes": m} for m in sorted(set(followup.reminders))
+            ],
+        },
+        "extendedProperties": {"private": markers_body(followup)},
+        "transparency": "transparent",
+    }
+
+
+def full_body(followup: FollowUp, zone: ZoneInfo) -> Json:
+    """The whole follow-up as inserted (with its id), or as a deleted one is revived."""
+    return {"id": followup.id, **owned_body(followup, zone), "status": "confirmed"}
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """An aware datetime as RFC 3339 with its offset (``Z`` for UTC)."""
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _event_time(moment: dt.datetime, zone: ZoneInfo) -> Json:
+    return {"dateTime": rfc3339(moment.astimezone(zone)), "timeZone": zone.key}
+
+
+def markers_body(followup: FollowUp) -> dict[str, str]:
+    """The follow-up's markers as ``extendedProperties.private`` entries."""
+    m = followup.markers
+    values = (str(m.kind), m.interview, m.calendar, m.fingerprint)
+    return dict(zip(MARKER_KEYS, values, strict=True))
+
+
+def _person(person: Mapping[str, Any], me: frozenset[str]) -> Attendee:
+    email = str(person.get("email", "")).lower()
+    return Attendee(
+        email=email,
+        name=person.get("displayName", ""),
+        response=RESPONSES.get(person.get("responseStatus", ""), ""),
+        is_self=bool(person.get("self")) or email in me,
+    )
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    if not name:
+        return dt.UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC

@@ -1,0 +1,217 @@
+"""Retries and error translation for Google Calendar requests.
+
+Every ``execute()`` of the Google provider goes through ``Retrier.execute``:
+429, 403 ``rateLimitExceeded`` / ``userRateLimitExceeded``, 5xx and network
+failures are tried again with exponential backoff and full jitter, waiting at
+least what ``Retry-After`` asks, within a bounded number of attempts and time;
+then ``TransientError``. Everything else becomes one of syncd's typed errors at
+once. googleapiclient's own ``execute(num_retries=...)`` is not used: it ignores
+``Retry-After``.
+
+Error text is one line and never holds a token: it names the operation, the
+status, Google's reason and message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import http.client
+import json
+import logging
+import random as random_module
+import time
+from collections.abc import Callable
+from typing import Any
+
+import google.auth.exceptions
+import httplib2
+from googleapiclient.errors import HttpError
+
+from providers.gcal_token import auth_command
+from syncd.errors import (
+    AuthError,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    ProviderError,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+# Google's "Handle API errors" guide: these 403 reasons are rate limits, retried.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+# Quota spent for the day (or Calendar's usage limits): transient, but hours
+# away; retrying within one call only spends more. The daemon backs off instead.
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+# Network failures: sockets, timeouts (OSError), httplib2's own, a connection
+# dropped mid-answer, and google-auth's transport errors during a refresh.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    httplib2.HttpLib2Error,
+    http.client.HTTPException,
+    google.auth.exceptions.TransportError,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: wait in [0, min(cap, base * factor**n)).
+
+    At most ``attempts`` tries and ``budget`` seconds (waits included) per call.
+    """
+
+    attempts: int = 5
+    base: float = 1.0
+    factor: float = 2.0
+    cap: float = 32.0
+    budget: float = 60.0
+
+    def wait(self, retry: int, retry_after: float | None, draw: float) -> float:
+        """Seconds before retry number ``retry`` (1-based); at least ``retry_after``."""
+        ceiling = min(self.cap, self.base * self.factor ** (retry - 1))
+        jittered = draw * ceiling
+        return max(jittered, retry_after) if retry_after is not None else jittered
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """What went wrong with one attempt: retried when ``transient``."""
+
+    text: str
+    transient: bool
+    retry_after: float | None = None
+    error: ProviderError | None = None  # what to raise when not retried
+
+
+class Retrier:
+    """Runs requests with retries; ``sleep``, ``random`` and ``clock`` are injectable."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = random_module.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.random = random
+        self.clock = clock
+
+    def execute(self, request: Any, what: str) -> Any:
+        """``request.execute()``, retried while transient; returns its parsed answer.
+
+        Raises TransientError when the attempts or the time budget run out,
+        else the typed error of ``classify`` (AuthError, NotFoundError, ...).
+        """
+        started = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return request.execute()
+            except HttpError as error:
+                failure = classify(error, self.source, what)
+            except google.auth.exceptions.RefreshError as error:
+                failure = refresh_failure(error, self.source)
+            except NETWORK_ERRORS as error:
+                failure = Failure(f"network error ({type(error).__name__})", transient=True)
+            if not failure.transient:
+                assert failure.error is not None
+                raise failure.error
+            wait = self.policy.wait(attempt, failure.retry_after, self.random())
+            spent = self.clock() - started
+            if attempt >= self.policy.attempts or spent + wait > self.policy.budget:
+                raise TransientError(
+                    f"google source {self.source}: {what}: {failure.text}"
+                    f" (gave up after {attempt} attempts in {spent:.0f}s)",
+                    retry_after=failure.retry_after,
+                )
+            log.info("%s: %s: %s; retrying in %.1fs", self.source, what, failure.text, wait)
+            self.sleep(wait)
+
+
+def classify(error: HttpError, source: str, what: str) -> Failure:
+    """Sort a Google error answer: transient (retried) or the typed error to raise."""
+    status = error.status_code
+    reason, message = error_reason(error)
+    text = one_line(f"{status} {reason or 'error'}: {message}" if message else f"{status} {reason}")
+    where = f"google source {source}: {what}: {text}"
+    retry_after = _retry_after(error)
+    if status == 429 or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS):
+        return Failure(text, transient=True, retry_after=retry_after)
+    typed: ProviderError
+    if status == 403 and reason in QUOTA_REASONS:
+        typed = TransientError(where, retry_after=retry_after)
+    elif status == 401 or (status == 403 and reason == "insufficientPermissions"):
+        typed = AuthError(
+            f"google source {source}: Google refused its credentials ({text});"
+            f" run: {auth_command(source)}"
+        )
+    elif status == 404:
+        typed = NotFoundError(where)
+    elif status == 410:
+        typed = GoneError(where) if reason == "fullSyncRequired" else NotFoundError(where)
+    elif status in (409, 412):
+        typed = ConflictError(where)
+    else:
+        typed = ProviderError(where)
+    return Failure(text, transient=False, error=typed)
+
+
+def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> Failure:
+    """A failed token refresh: a revoked or expired grant is an AuthError, one line."""
+    if error.retryable:
+        return Failure("token refresh failed for now", transient=True)
+    return Failure(
+        "token refresh refused",
+        transient=False,
+        error=AuthError(
+            f"google source {source}: access was revoked or has expired;"
+            f" run: {auth_command(source)}"
+        ),
+    )
+
+
+def error_reason(error: HttpError) -> tuple[str, str]:
+    """(reason, message) from Google's ``{"error": {"message", "errors": [{"reason"}]}}``."""
+    try:
+        payload = json.loads(error.content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return "", ""
+    body = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(body, dict):
+        return "", ""
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    errors = body.get("errors")
+    reason = ""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        reason = str(errors[0].get("reason", ""))
+    return reason, str(message)
+
+
+def one_line(text: str) -> str:
+    """The text with every run of white space (newlines too) made one space."""
+    return " ".join(text.split())
+
+
+def _retry_after(error: HttpError) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date); None when absent or bad."""
+    value = error.resp.get("retry-after") if error.resp is not None else None
+    if not value:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
