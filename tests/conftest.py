@@ -7,12 +7,58 @@ other's objects.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from servers import CalendarHandle, DavServer, make_calendar, start_radicale, start_xandikos
 
 DAV_SERVERS = ("radicale", "xandikos")
+
+
+class LeftLoopback(AssertionError):
+    """A test tried to open a connection to an address outside 127.0.0.0/8 and ::1."""
+
+
+def _loopback_only(address: Any) -> None:
+    if not isinstance(address, tuple):
+        return  # AF_UNIX paths (the systemd notify socket, say)
+    host = str(address[0])
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise LeftLoopback(f"a test tried to connect to {host}: tests talk only to 127.0.0.1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_traffic_off_loopback() -> Iterator[None]:
+    """Every connection this test process opens goes to loopback, or the test fails.
+
+    The check runs before connect(), so nothing is sent anywhere else.
+    """
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> None:
+        _loopback_only(address)
+        connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> int:
+        _loopback_only(address)
+        return connect_ex(self, address)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(socket.socket, "connect", guarded_connect)
+    patch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    yield
+    patch.undo()
+
+
 # The login of the auth-enabled Radicale (plain htpasswd).
 AUTH_USER, AUTH_PASSWORD = "carol", "c0rrect-h0rse-battery"
 
