@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_followup as build_followup
 from servers import (
     CalendarHandle,
     DavServer,
@@ -32,7 +33,7 @@ from providers import CalendarInfo, dav_report, ical
 from providers.dav import DavProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError, TransientError
-from syncd.model import CalendarEvent, FollowUp, FollowUpKind, followup_id
+from syncd.model import CalendarEvent, FollowUp
 
 LONDON = ZoneInfo("Europe/London")
 CONFIG = Config(timezone=LONDON)
@@ -75,21 +76,9 @@ def info(calendar: CalendarHandle) -> CalendarInfo:
 
 
 def make_followup(target: str, title: str = "Thank-you letter: Acme", hour: int = 15) -> FollowUp:
-    kind, interview = FollowUpKind.THANK_YOU, "iv-1@example.com"
     start = dt.datetime(2026, 6, 10, hour, tzinfo=LONDON)
-    return FollowUp(
-        kind=kind,
-        id=followup_id("e2e", target, interview, kind),
-        source="e2e",
-        calendar=target,
-        target=target,
-        interview=interview,
-        start=start,
-        end=start + dt.timedelta(minutes=30),
-        title=title,
-        description="Thank Ann Smith for the interview.",
-        reminders=(0,),
-    )
+    return build_followup(start=start, source="e2e", calendar=target,
+                          interview="iv-1@example.com", title=title)  # fmt: skip
 
 
 def last_requests(provider: DavProvider, count: int) -> list[str]:

@@ -5,12 +5,12 @@ them is detected, with the right local times."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fixtures.ics import expected
 from servers import CalendarHandle
 
 from providers import CalendarInfo
@@ -21,15 +21,7 @@ from syncd.detect import detect
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ics"
 
 
-def _expected() -> Any:
-    spec = importlib.util.spec_from_file_location("ics_expected", FIXTURES / "expected.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXPECTED = _expected()
+EXPECTED = expected
 ZONE = ZoneInfo(EXPECTED.CONFIG_ZONE)
 NOW = dt.datetime.fromisoformat(EXPECTED.NOW)
 START, END = (dt.datetime.fromisoformat(t) for t in EXPECTED.WINDOW)

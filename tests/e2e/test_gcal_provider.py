@@ -19,13 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo
 from providers.gcal import GcalProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError
-from syncd.model import FollowUp, FollowUpKind, content_fingerprint, followup_id
+from syncd.model import FollowUp, content_fingerprint
 
 LONDON = ZoneInfo("Europe/London")
 CONFIG = Config(timezone=LONDON)
@@ -66,21 +67,11 @@ def hour_at(moment: dt.datetime) -> dict[str, Any]:
 
 
 def make_followup(target: str, title: str = "Thank-you letter: Acme", hour: int = 15) -> FollowUp:
-    kind, interview = FollowUpKind.THANK_YOU, "interview1"
     start = dt.datetime(2027, 6, 10, hour, tzinfo=LONDON)
-    return FollowUp(
-        kind=kind,
-        id=followup_id("gmail", target, interview, kind),
-        source="gmail",
-        calendar=target,
-        target=target,
-        interview=interview,
-        start=start,
-        end=start + dt.timedelta(minutes=30),
-        title=title,
-        description="Thank Ann Smith for the interview.\nPost it today.",
-        reminders=(0, 30),
-    )
+    return build_followup(
+        start=start, source="gmail", calendar=target, interview="interview1", title=title,
+        description="Thank Ann Smith for the interview.\nPost it today.", reminders=(0, 30),
+    )  # fmt: skip
 
 
 def primary(provider: GcalProvider) -> CalendarInfo:

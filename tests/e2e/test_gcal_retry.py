@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo
@@ -21,7 +22,7 @@ from providers.gcal import GcalProvider
 from providers.gcal_retry import Retrier, RetryPolicy
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ProviderError, TransientError
-from syncd.model import FollowUp, FollowUpKind, followup_id
+from syncd.model import FollowUp
 
 LONDON = ZoneInfo("Europe/London")
 CONFIG = Config(timezone=LONDON)
@@ -60,21 +61,9 @@ def make_provider(
 
 
 def followup() -> FollowUp:
-    kind = FollowUpKind.THANK_YOU
     start = dt.datetime(2027, 6, 10, 15, tzinfo=LONDON)
-    return FollowUp(
-        kind=kind,
-        id=followup_id("gmail", OWNER, "interview1", kind),
-        source="gmail",
-        calendar=OWNER,
-        target=OWNER,
-        interview="interview1",
-        start=start,
-        end=start + dt.timedelta(minutes=30),
-        title="Thank-you letter: Acme",
-        description="Thank Ann.",
-        reminders=(0,),
-    )
+    return build_followup(start=start, source="gmail", calendar=OWNER, interview="interview1",
+                          description="Thank Ann.")  # fmt: skip
 
 
 def inserts(fake: FakeGoogleCalendar) -> int:

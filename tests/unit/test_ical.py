@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.util
 import logging
 import random
 import re
 import time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_followup as build_followup
+from fixtures.ics import expected
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,21 +25,9 @@ from providers.ical import (
     render_followup,
 )
 from syncd.config import DetectConfig
-from syncd.model import CalendarEvent, FollowUp, FollowUpKind, content_fingerprint, followup_id
+from syncd.model import CalendarEvent, FollowUp, FollowUpKind, content_fingerprint
 
-
-def _load_expected() -> Any:
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "fixtures" / "ics" / "expected.py"
-    spec = importlib.util.spec_from_file_location("ics_expected", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EXPECTED = _load_expected()
+EXPECTED = expected
 ZONE = ZoneInfo(EXPECTED.CONFIG_ZONE)
 START, END = (dt.datetime.fromisoformat(t) for t in EXPECTED.WINDOW)
 BY_FILE = {f["file"]: f for f in EXPECTED.FIXTURES}
@@ -433,21 +421,11 @@ def make_followup(
     start: dt.datetime = dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZONE),
     interview: str = "abc-uid;20261201T090000Z",
 ) -> FollowUp:
-    calendar = "https://dav.example.com/cal/"
-    kind = FollowUpKind.CALL_MORNING
-    return FollowUp(
-        kind=kind,
-        id=followup_id("work", calendar, interview, kind),
-        source="work",
-        calendar=calendar,
-        target=calendar,
-        interview=interview,
-        start=start,
-        end=start + dt.timedelta(minutes=15),
-        title="Follow-up call: Acme, Inc.; #1",
-        description=description,
-        reminders=reminders,
-    )
+    return build_followup(
+        start=start, source="work", calendar="https://dav.example.com/cal/",
+        interview=interview, kind=FollowUpKind.CALL_MORNING, minutes=15,
+        title="Follow-up call: Acme, Inc.; #1", description=description, reminders=reminders,
+    )  # fmt: skip
 
 
 def roundtrip(followup: FollowUp, tz: ZoneInfo = ZONE) -> CalendarEvent:

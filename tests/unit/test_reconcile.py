@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
+
+from factories import make_followup as build_followup
 
 from syncd.model import (
     Action,
@@ -13,7 +16,6 @@ from syncd.model import (
     FollowUpRecord,
     Op,
     RecordStatus,
-    followup_id,
 )
 from syncd.reconcile import observe_event, observe_gone, reconcile, record_for
 
@@ -22,23 +24,11 @@ CAL = "mem://Personal"
 IV = "interview-1"
 
 
-def followup(kind: FollowUpKind = FollowUpKind.THANK_YOU, hours: int = 5, **kw: object) -> FollowUp:
-    start = NOW + dt.timedelta(hours=hours)
-    values: dict[str, object] = dict(
-        kind=kind,
-        id=followup_id("src", CAL, IV, kind),
-        source="src",
-        calendar=CAL,
-        target=CAL,
-        interview=IV,
-        start=start,
-        end=start + dt.timedelta(minutes=30),
-        title=f"{kind}: Acme",
-        description="Say thanks.",
-        reminders=(0,),
-    )
-    values.update(kw)
-    return FollowUp(**values)  # type: ignore[arg-type]
+def followup(kind: FollowUpKind = FollowUpKind.THANK_YOU, hours: int = 5, **kw: Any) -> FollowUp:
+    values: dict[str, Any] = dict(start=NOW + dt.timedelta(hours=hours), source="src",
+                                  calendar=CAL, interview=IV, kind=kind, title=f"{kind}: Acme",
+                                  description="Say thanks.")  # fmt: skip
+    return build_followup(**{**values, **kw})
 
 
 def written(f: FollowUp, status: RecordStatus = RecordStatus.WRITTEN) -> FollowUpRecord:
