@@ -127,9 +127,10 @@ class Engine:
     ) -> None:
         start, end = now - self.config.detect.lookback, now + self.config.detect.lookahead
         token = self.store.token(source.name, calendar.id)
+        records = self.store.records(source.name)
         known = {
             r.resource: r.etag
-            for r in self.store.records(source.name).values()
+            for r in records.values()
             if r.target == calendar.id and r.status == RecordStatus.WRITTEN
         }
         try:
@@ -138,7 +139,7 @@ class Engine:
             log.info("%s: %s: sync token expired, reading it whole", source.name, calendar.name)
             changes = provider.read_changes(calendar, None, start, end, known)
         with self.store.transaction():
-            self._observe(source, calendar, changes, now, (start, end))
+            self._observe(source, calendar, changes, records, now, (start, end))
             self.store.set_token(source.name, calendar.id, changes.token)
 
     def _observe(
@@ -146,12 +147,12 @@ class Engine:
         source: SourceConfig,
         calendar: CalendarInfo,
         changes: ChangeSet,
+        records: dict[str, FollowUpRecord],
         now: dt.datetime,
         window: tuple[dt.datetime, dt.datetime],
     ) -> None:
         """Fold a change set into the known interviews and follow-up records."""
         known = self.store.interviews(source.name, calendar.id)
-        records = self.store.records(source.name)
         here = {r.id: r for r in records.values() if r.target == calendar.id}
         seen_interviews: set[str] = set()
         seen_followups: set[str] = set()
@@ -254,7 +255,7 @@ class Engine:
 
     def _write(self, source: SourceConfig, provider: Provider, action: Action) -> str:
         """Returns "" when done, else why the calendar was left as it is."""
-        record = self.store.records(source.name).get(action.followup_id)
+        record = self.store.record(action.followup_id)
         try:
             self._attempt(provider, action, record)
         except ConflictError:

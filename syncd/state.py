@@ -84,6 +84,29 @@ class SourceStatus:
     paused: bool
 
 
+_SELECT_RECORDS = (
+    "SELECT id, source, calendar, interview, kind, target, resource, etag,"
+    " fingerprint, status, start, title FROM followups"
+)
+
+
+def _record(r: tuple[str, ...]) -> FollowUpRecord:
+    return FollowUpRecord(
+        id=r[0],
+        source=r[1],
+        calendar=r[2],
+        interview=r[3],
+        kind=FollowUpKind(r[4]),
+        target=r[5],
+        resource=r[6],
+        etag=r[7],
+        fingerprint=r[8],
+        status=RecordStatus(r[9]),
+        start=dt.datetime.fromisoformat(r[10]),
+        title=r[11],
+    )
+
+
 class StateStore:
     """One SQLite database; use ``transaction()`` around each pass of a calendar."""
 
@@ -207,28 +230,13 @@ class StateStore:
     # -- follow-ups
 
     def records(self, source: str) -> dict[str, FollowUpRecord]:
-        rows = self._db.execute(
-            "SELECT id, source, calendar, interview, kind, target, resource, etag,"
-            " fingerprint, status, start, title FROM followups WHERE source = ?",
-            (source,),
-        ).fetchall()
-        return {
-            r[0]: FollowUpRecord(
-                id=r[0],
-                source=r[1],
-                calendar=r[2],
-                interview=r[3],
-                kind=FollowUpKind(r[4]),
-                target=r[5],
-                resource=r[6],
-                etag=r[7],
-                fingerprint=r[8],
-                status=RecordStatus(r[9]),
-                start=dt.datetime.fromisoformat(r[10]),
-                title=r[11],
-            )
-            for r in rows
-        }
+        """Every follow-up record of a source, by id."""
+        rows = self._db.execute(_SELECT_RECORDS + " WHERE source = ?", (source,)).fetchall()
+        return {r[0]: _record(r) for r in rows}
+
+    def record(self, followup_id: str) -> FollowUpRecord | None:
+        row = self._db.execute(_SELECT_RECORDS + " WHERE id = ?", (followup_id,)).fetchone()
+        return _record(row) if row else None
 
     def put_record(self, record: FollowUpRecord) -> None:
         self._db.execute(
