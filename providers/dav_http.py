@@ -126,7 +126,9 @@ class DavHttp:
         self.client = DAVClient(
             source.url,
             username=source.username or None,
-            password=password,
+            # A login with no password configured sends an empty one (Basic auth
+            # needs both halves; a server without auth ignores it).
+            password=password if password is not None or not source.username else "",
             auth_type="basic" if source.username else None,
             timeout=TIMEOUT,
         )

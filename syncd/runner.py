@@ -64,6 +64,9 @@ def sweep(
         except ProviderError as error:
             outcome.error = error
             log.error("%s: %s", source.name, error)
+        except Exception as error:  # a defect must not stop the other sources
+            log.exception("%s: unexpected failure", source.name)
+            outcome.error = ProviderError(f"unexpected failure: {type(error).__name__}: {error}")
         if not dry_run:
             _record(store, outcome, engine.clock())
         outcomes.append(outcome)

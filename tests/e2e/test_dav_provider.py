@@ -644,3 +644,12 @@ def test_a_missing_password_variable_is_an_auth_error(
 
     with pytest.raises(AuthError, match=PASSWORD_ENV):
         open_source(source_for(radicale_auth), CONFIG)
+
+
+def test_a_login_without_a_configured_password_sends_an_empty_one(radicale: DavServer):
+    # Radicale here accepts any login; before, a user name with no password crashed
+    opened = open_source(source_for(radicale, password_env=""), CONFIG)
+    try:
+        assert opened.list_calendars() is not None
+    finally:
+        opened.close()
