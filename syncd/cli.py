@@ -265,3 +265,40 @@ def auth_google_command(ctx: click.Context, source_name: str, no_browser: bool, 
         )
     path = authorize_google(source, open_browser=not no_browser, port=port, echo=click.echo)
     click.echo(f"{source.name}: authorized; the token is saved in {path}")
+
+
+@main.command("status")
+@config_option
+@click.pass_context
+def status_command(ctx: click.Context) -> None:
+    """Sources (last sync, errors, paused) and the follow-ups coming up."""
+    import datetime as dt
+
+    from syncd.state import StateStore
+    from syncd.status import describe_status
+
+    config = load_from_context(ctx)
+    store = StateStore(config.state_dir)
+    try:
+        click.echo(describe_status(config, store, dt.datetime.now(dt.UTC)))
+    finally:
+        store.close()
+
+
+@main.group("service")
+def service_group() -> None:
+    """Run syncd as a systemd user service."""
+
+
+@service_group.command("install")
+@click.option("--now", "start", is_flag=True, help="Also enable and start it.")
+@config_option
+@click.pass_context
+def service_install_command(ctx: click.Context, start: bool) -> None:
+    """Write the systemd user unit for this syncd, reload systemd, optionally start it."""
+    from syncd.service import install
+
+    config = load_from_context(ctx)
+    config_path = config.path.resolve() if config.path else None
+    for line in install(config, config_path, start=start):
+        click.echo(line)
