@@ -23,12 +23,11 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from syncd import __version__
-from syncd.config import Config, describe, load_config, resolve_config_path
+from syncd.config import QUOTA_INTERVAL, Config, describe, load_config, resolve_config_path
 from syncd.errors import ConfigError, SyncdError
 from syncd.logs import setup_logging
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-QUOTA_WARNING_INTERVAL = 30  # seconds; SPEC section 8
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,7 +120,7 @@ def config_notes(config: Config) -> list[str]:
     notes = []
     if not config.sources:
         notes.append("no [[sources]]: syncd has nothing to watch")
-    if config.interval.total_seconds() < QUOTA_WARNING_INTERVAL:
+    if config.interval < QUOTA_INTERVAL:
         notes.append("interval: under 30s spends API quota")
     for number, source in enumerate(config.sources, 1):
         where = f"[sources.{number}]"
@@ -144,16 +143,24 @@ def run_command(ctx: click.Context, once: bool, dry_run: bool) -> None:
     """Keep the follow-ups in your calendars up to date (the daemon)."""
     config = load_from_context(ctx)
     if not once:
-        # The long-running daemon (SPEC section 8) is not built yet.
-        raise click.UsageError("only `syncd run --once` is available in this version")
+        from syncd.daemon import run_daemon
+
+        # The daemon keeps the path, so that SIGHUP can reload the config from it.
+        path = resolve_config_path(ctx.ensure_object(CliState).config_option)
+        ctx.exit(run_daemon(path, config, dry_run=dry_run))
+    from syncd.lock import acquire
     from syncd.runner import sweep
     from syncd.state import StateStore
 
+    # One writer per state dir: a pass while the daemon runs would race its writes.
+    lock = None if dry_run else acquire(config.state_dir)
     store = StateStore(config.state_dir)
     try:
         outcomes = sweep(config, store, dry_run=dry_run)
     finally:
         store.close()
+        if lock is not None:
+            lock.release()
     for outcome in outcomes:
         if outcome.report is not None:
             done = outcome.report.actions if dry_run else outcome.report.applied

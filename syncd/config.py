@@ -117,6 +117,8 @@ class Config:
 # --- defaults that depend on the machine ---
 
 LOCALTIME = Path("/etc/localtime")
+# An interval under this spends API quota; `config check` and `syncd run` warn (SPEC section 8).
+QUOTA_INTERVAL = dt.timedelta(seconds=30)
 
 
 def system_zone_name() -> str:

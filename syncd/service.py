@@ -32,8 +32,8 @@ ExecStart={exec_start}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=30
-# syncd pings between passes; a pass is bounded by its retry budgets.
-WatchdogSec=15min
+# syncd pings from a thread while its loop shows life; a loop stuck for 10 min stops the pings.
+WatchdogSec=2min
 TimeoutStopSec=15
 UMask=0077
 NoNewPrivileges=yes

@@ -271,3 +271,26 @@ def test_logs_on_a_terminal_have_timestamps_and_verbose_shows_debug(
     assert len(lines) == 1
     assert lines[0].endswith(" DEBUG syncd.test: detail")
     assert lines[0][:4].isdigit()  # starts with the date
+
+
+def test_run_once_refuses_while_another_syncd_holds_the_state_dir(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from syncd.lock import acquire
+
+    state = tmp_path / "syncd-state"
+    config = tmp_path / "config.toml"
+    config.write_text(f'timezone = "Europe/London"\nstate_dir = "{state}"\n', encoding="utf-8")
+    lock = acquire(state)
+    try:
+        held = syncd_run("--config", config, "run", "--once", env=env)
+        dry = syncd_run("--config", config, "run", "--once", "--dry-run", env=env)
+    finally:
+        lock.release()
+    assert held.returncode == 1
+    assert held.stderr.splitlines() == [
+        f"syncd is already running for this state dir: {state / 'syncd.lock'}"
+        f" is locked by PID {os.getpid()}"
+    ]
+    assert dry.returncode == 0, dry.stderr  # a dry run writes nothing and needs no lock
+    assert syncd_run("--config", config, "run", "--once", env=env).returncode == 0

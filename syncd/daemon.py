@@ -1,0 +1,330 @@
+"""``syncd run``: passes on a per-source schedule, backoff, signals, the lock, systemd notify.
+
+The daemon drives passes (``syncd.runner.sweep`` over one source at a time) and
+knows nothing of interviews. Each source has its own due time: after a good
+pass, one interval; after a transient or unexpected failure, a backoff (see
+``backoff_delay``); after an AuthError, never again until the config is
+reloaded (SIGHUP). Passes run in the main thread; signals only set flags, and
+the wait between passes is a select() that a signal ends at once.
+
+Stopping: SIGTERM/SIGINT stop the loop before the next source's pass. A pass in
+flight is let finish (the engine commits each write with its record) for up to
+STOP_GRACE seconds; past that, or at a second signal, it is cut short between
+two Python steps (a request in flight is abandoned, an open transaction rolls
+back) so that syncd exits 0 within 10 s; the next start finds what the cut pass
+wrote by identity and marker (SPEC section 7).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import random
+import select
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+from syncd.config import QUOTA_INTERVAL, Config, format_duration, load_config
+from syncd.errors import AuthError, ConfigError, TransientError
+from syncd.lock import acquire
+from syncd.notify import Notifier, WatchdogThread
+from syncd.runner import SourceOutcome, sweep
+from syncd.state import StateStore
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 30.0  # the first retry comes within this (or within the interval if shorter)
+BACKOFF_CAP = 15 * 60.0  # retries are never further apart than this (or the interval if longer)
+RETRY_AFTER_LIMIT = 24 * 3600.0  # a server's Retry-After is honoured up to a day
+MAX_SLEEP = 30.0  # wake at least this often: a laptop back from suspend syncs soon
+STOP_GRACE = 8.0  # seconds a pass in flight may go on after SIGTERM (SPEC: exit within 10 s)
+HANG_LIMIT = 600.0  # no loop progress for this long: stop feeding the systemd watchdog
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+HANDLED_SIGNALS = {*STOP_SIGNALS, signal.SIGHUP, signal.SIGALRM}
+
+
+def backoff_delay(
+    failures: int, interval: float, rand: float, retry_after: float | None = None
+) -> float:
+    """Seconds to wait after the ``failures``-th failure in a row (1, 2, ...) of a source.
+
+    Full jitter: ``rand`` (in [0, 1)) times a ceiling that starts at
+    min(interval, BACKOFF_BASE), doubles per failure and stops at
+    max(interval, BACKOFF_CAP); never under a second (or the ceiling, if less).
+    A larger ``retry_after`` (the server's wish) wins, up to RETRY_AFTER_LIMIT.
+    """
+    base = min(interval, BACKOFF_BASE)
+    cap = max(interval, BACKOFF_CAP)
+    ceiling = min(cap, base * 2.0 ** min(max(failures, 1) - 1, 64))
+    delay = max(ceiling * rand, min(1.0, ceiling))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, RETRY_AFTER_LIMIT))
+    return delay
+
+
+def uptime() -> float:
+    """Seconds on a clock that goes on during suspend (CLOCK_BOOTTIME; monotonic elsewhere)."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
+
+
+class Sweep(Protocol):
+    def __call__(
+        self, config: Config, store: StateStore, *, dry_run: bool = ...
+    ) -> list[SourceOutcome]: ...
+
+
+class StopNow(BaseException):
+    """Raised by a signal handler to cut a pass short (BaseException: no handler swallows it)."""
+
+
+@dataclasses.dataclass
+class SourceState:
+    """One source's schedule: when it is due, its failures in a row, paused or not."""
+
+    due: float
+    failures: int = 0
+    paused: bool = False
+    ok: bool | None = None  # None: no pass yet
+
+    @property
+    def health(self) -> str:
+        """``ok``, ``failing``, ``paused`` or ``waiting`` (no pass yet)."""
+        if self.paused:
+            return "paused"
+        return "waiting" if self.ok is None else "ok" if self.ok else "failing"
+
+
+class Daemon:
+    """The loop over the sources' schedules; clock, random, sweep and wait are injectable.
+
+    ``wait(seconds)`` must return early when a signal arrives (``Waker.wait``);
+    a plain ``time.sleep`` would hold SIGTERM back for up to MAX_SLEEP.
+    """
+
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        store: StateStore,
+        *,
+        wait: Callable[[float], None],
+        dry_run: bool = False,
+        sweep: Sweep = sweep,
+        clock: Callable[[], float] = uptime,
+        rand: Callable[[], float] = random.random,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.config_path, self.store, self.dry_run = config_path, store, dry_run
+        self.sweep, self.clock, self.rand, self.wait = sweep, clock, rand, wait
+        self.notifier = notifier or Notifier({}, 0)
+        self.stopping = self.reload_requested = self.busy = False
+        self.beat = clock()  # the loop's last sign of life, for the watchdog
+        self.last_pass: dt.datetime | None = None
+        self.config = config
+        self.states: dict[str, SourceState] = {}
+        self._apply(config, previous=None)
+
+    def run(self) -> None:
+        """Loop until ``stopping`` is set; returns after the pass in flight (or StopNow)."""
+        try:
+            while not self.stopping:
+                self.beat = self.clock()
+                if self.reload_requested:
+                    self._reload()
+                if self._run_due():
+                    self.notifier.status(self.status_line())
+                if not self.stopping:
+                    self.wait(self.next_wait())
+        except StopNow:
+            log.warning("stopped in the middle of a pass; the next start completes it")
+        log.info("stopped")
+
+    def alive(self) -> bool:
+        """Whether the loop has shown life within HANG_LIMIT (what the watchdog vouches for)."""
+        return self.clock() - self.beat < HANG_LIMIT
+
+    def next_wait(self) -> float:
+        """Seconds until the next source is due, at most MAX_SLEEP."""
+        now = self.clock()
+        due = [s.due for s in self.states.values() if not s.paused]
+        return min(max(min(due) - now, 0.0), MAX_SLEEP) if due else MAX_SLEEP
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS: last pass time, sources ok, failing, paused."""
+        groups: dict[str, list[str]] = {"ok": [], "failing": [], "paused": [], "waiting": []}
+        for name, state in self.states.items():
+            groups[state.health].append(name)
+        parts = [f"{len(groups['ok'])} ok"]
+        parts += [f"{len(v)} {k} ({', '.join(v)})" for k, v in groups.items() if k != "ok" and v]
+        when = f"{self.last_pass:%Y-%m-%d %H:%M:%S}" if self.last_pass else "none yet"
+        dry = " (dry run)" if self.dry_run else ""
+        return f"last pass {when}{dry}; sources: " + ", ".join(parts)
+
+    def _run_due(self) -> bool:
+        ran = False
+        for source in self.config.sources:
+            state = self.states[source.name]
+            if self.stopping:
+                break
+            if state.paused or state.due > self.clock():
+                continue
+            self._pass(dataclasses.replace(self.config, sources=(source,)), state)
+            ran = True
+        return ran
+
+    def _pass(self, config: Config, state: SourceState) -> None:
+        name = config.sources[0].name
+        error: Exception | None = None
+        try:
+            self.busy = True
+            [outcome] = self.sweep(config, self.store, dry_run=self.dry_run)
+            error = outcome.error
+        except Exception as exc:  # a bug must not stop the other sources
+            log.error("%s: the pass failed unexpectedly: %s", name, exc, exc_info=True)
+            error = exc
+        finally:
+            self.busy = False
+        now = self.clock()
+        self.beat = now
+        self.last_pass = dt.datetime.now(self.config.timezone)
+        interval = self.config.interval.total_seconds()
+        state.ok = error is None
+        if error is None:
+            state.failures, state.due = 0, now + interval
+        elif isinstance(error, AuthError):
+            state.paused = True  # the runner logged the one line naming the fix
+        else:
+            state.failures += 1
+            wish = error.retry_after if isinstance(error, TransientError) else None
+            delay = backoff_delay(state.failures, interval, self.rand(), wish)
+            state.due = now + delay
+            log.debug("%s: failure %d in a row; next try in %.0f s", name, state.failures, delay)
+
+    def _reload(self) -> None:
+        self.reload_requested = False
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            log.error("%s (keeping the config in use)", error)
+            return
+        if config.state_dir != self.config.state_dir:
+            log.warning(
+                "%s: state_dir changed to %s: restart syncd to use it; keeping %s",
+                self.config_path,
+                config.state_dir,
+                self.config.state_dir,
+            )
+            config = dataclasses.replace(config, state_dir=self.config.state_dir)
+        self._apply(config, previous=self.config)
+
+    def _apply(self, config: Config, previous: Config | None) -> None:
+        """Use ``config``: every source due now and unpaused (a reload is the way to unpause)."""
+        self.config = config
+        now = self.clock()
+        self.states = {source.name: SourceState(due=now) for source in config.sources}
+        interval = config.interval
+        if interval < QUOTA_INTERVAL and (previous is None or previous.interval != interval):
+            log.warning(
+                "%s: interval %s is under 30s: every pass spends API quota",
+                config.path or self.config_path,
+                format_duration(interval),
+            )
+        names = ", ".join(self.states) or "none"
+        verb = "watching" if previous is None else "config reloaded; watching"
+        log.info("%s sources (%s) every %s", verb, names, format_duration(interval))
+
+
+class Waker:
+    """A wait that a signal ends at once: the signal's wakeup byte makes select() return."""
+
+    def __init__(self) -> None:
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._previous = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
+
+    def wait(self, timeout: float) -> None:
+        select.select([self._read], [], [], max(timeout, 0.0))
+        try:
+            while self._read.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous)
+        self._read.close()
+        self._write.close()
+
+
+Handler = Callable[[int, FrameType | None], object] | int | None
+
+
+def _install_signals(daemon: Daemon) -> dict[int, Handler]:
+    """Handlers that only set flags, except when a pass must be cut short (StopNow)."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        again, daemon.stopping = daemon.stopping, True
+        if daemon.busy and again:
+            raise StopNow
+        if daemon.busy:
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE)
+
+    def deadline(_signum: int, _frame: FrameType | None) -> None:
+        if daemon.busy:
+            raise StopNow
+
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        daemon.reload_requested = True
+
+    handlers = {signal.SIGHUP: reload, signal.SIGALRM: deadline}
+    handlers |= {number: stop for number in STOP_SIGNALS}
+    return {number: signal.signal(number, handler) for number, handler in handlers.items()}
+
+
+def run_daemon(config_path: Path, config: Config, *, dry_run: bool = False) -> int:
+    """Run passes until SIGTERM or SIGINT; returns the exit code (0 after a requested stop).
+
+    ``config`` is what ``config_path`` held at start; SIGHUP reloads it from there.
+    Raises AlreadyRunning (a SyncdError) when another syncd holds the state dir's lock.
+    """
+    notifier = Notifier.from_environment()
+    lock = acquire(config.state_dir)
+    store: StateStore | None = None
+    waker: Waker | None = None
+    watchdog: WatchdogThread | None = None
+    previous: dict[int, Handler] = {}
+    try:
+        store = StateStore(config.state_dir)
+        waker = Waker()
+        daemon = Daemon(
+            config_path, config, store, dry_run=dry_run, wait=waker.wait, notifier=notifier
+        )
+        previous = _install_signals(daemon)
+        if notifier.watchdog_period:
+            period = notifier.watchdog_period
+            watchdog = WatchdogThread(notifier, period, daemon.alive, HANDLED_SIGNALS)
+            watchdog.start()
+        notifier.ready(daemon.status_line())
+        daemon.run()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        notifier.stopping()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if watchdog is not None:
+            watchdog.stop()
+        if waker is not None:
+            waker.close()
+        if store is not None:
+            store.close()
+        lock.release()
+        notifier.close()
+    return 0
