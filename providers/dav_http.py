@@ -143,9 +143,9 @@ class DavHttp:
     def send(
         self, method: str, url: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> niquests.Response:
-        """One request; the response for any status but 401, 429 and 5xx (501 comes back).
+        """One request; the response for any status but 401, 423, 429 and 5xx (501 comes back).
 
-        Raises AuthError (401), TransientError (network failure, timeout, 429, 5xx).
+        Raises AuthError (401), TransientError (network failure, timeout, 423, 429, 5xx).
         """
         try:
             response = self.client.session.request(
@@ -163,7 +163,8 @@ class DavHttp:
         status = response.status_code or 0
         if status == 401:
             raise self.login_refused()
-        if status == 429 or (status >= 500 and status != 501):  # 501: not implemented
+        # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
+        if status in (423, 429) or (status >= 500 and status != 501):
             raise TransientError(
                 f"{self._who()}: {method} {url}: the server answered HTTP {status}",
                 retry_after(response.headers),

@@ -557,7 +557,7 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize(
     ("status", "headers", "retry_after"),
-    [(503, {"Retry-After": "7"}, 7.0), (429, {}, None), (502, {}, None)],
+    [(503, {"Retry-After": "7"}, 7.0), (429, {}, None), (502, {}, None), (423, {}, None)],
 )
 def test_overload_is_a_transient_error_with_retry_after(
     monkeypatch: pytest.MonkeyPatch, status: int, headers: dict[str, str], retry_after: float | None
