@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from servers import CalendarHandle, DavServer, make_calendar, start_radicale, start_xandikos
+
+# tests/reliability drives the scenario suite's backends (tests/e2e/backends.py).
+_E2E = str(Path(__file__).resolve().parent / "e2e")
+if _E2E not in sys.path:
+    sys.path.append(_E2E)
 
 DAV_SERVERS = ("radicale", "xandikos")
 
