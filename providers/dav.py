@@ -2,7 +2,12 @@
 
 Reading: an RFC 6578 sync-collection REPORT lists what changed (href, etag) or
 was deleted since a token; a calendar-multiget REPORT then fetches the changed
-objects in chunks. An idle pass is that one REPORT. Servers without
+objects in chunks. An idle pass is that one REPORT. A full read (no token)
+takes the collection's DAV:sync-token (a depth-0 PROPFIND) and fetches only the
+objects with an event near [start, end) by one calendar-query with a
+time-range: what lies outside can hold no interview syncd plans for nor a
+follow-up of one (where a server refuses either, it lists every object and
+multigets them all). Servers without
 sync-collection fall back to ctag/etag comparison (``providers.dav_report``),
 keeping the etags in the token (``providers.dav_token``): the provider holds no
 state between passes.
@@ -38,6 +43,12 @@ log = logging.getLogger(__name__)
 # series found at a follow-up's href.
 _WIDE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 _ICS = {"Content-Type": "text/calendar; charset=utf-8"}
+# A full read's calendar-query asks for a wider window than detection's: two
+# days before, for times the server reads in another zone than ours (floating,
+# all-day, unknown TZIDs); 45 days after, for the follow-ups of interviews near
+# the lookahead's end (a follow-up outside is still found by its href on create).
+QUERY_BEFORE = dt.timedelta(days=2)
+QUERY_AFTER = dt.timedelta(days=45)
 
 
 def open_source(source: SourceConfig, config: Config) -> DavProvider:
@@ -53,7 +64,9 @@ class DavProvider:
         self.reports = Reports(http)
         self.prefilter = ical.Prefilter(config.detect)
         self.use_sync_collection = True  # False: always the ctag/etag fallback
+        self.use_query = True  # False: a full read fetches every object by multiget
         self._no_sync: set[str] = set()  # calendars whose server refused sync-collection
+        self._no_query: set[str] = set()  # calendars whose server refused calendar-query
         self._calendars: list[CalendarInfo] | None = None
         self._principal: Principal | None = None
 
@@ -121,8 +134,44 @@ class DavProvider:
             listing = self.reports.ctag_changes(url, collection, token, state)
         full = listing is None
         if listing is None:
+            whole = self._read_window(calendar, url, known or {}, start, end)
+            if whole is not None:
+                return whole
             listing = self._full_listing(url, collection)
         return self._changes(calendar, listing, full, known or {}, start, end)
+
+    def _read_window(
+        self,
+        calendar: CalendarInfo,
+        url: str,
+        known: Mapping[str, str],
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> ChangeSet | None:
+        """A full read as the collection's sync token and one calendar-query for the objects
+        near [start, end); None where the server offers either not (then list and multiget).
+
+        The token comes first: what changes during the query comes again with it.
+        """
+        if not (self.use_query and self._sync_allowed(url) and url not in self._no_query):
+            return None
+        server_token = self.reports.sync_token(url)
+        if not server_token:
+            return None
+        answers = self.reports.query(url, start - QUERY_BEFORE, end + QUERY_AFTER)
+        if answers is None:
+            self._no_query.add(url)
+            return None
+        events: list[CalendarEvent] = []
+        unchanged = []
+        for fetched in answers:
+            member = fetched.member
+            if member.etag and known.get(member.resource) == member.etag:
+                unchanged.append(member.resource)
+            else:
+                events.extend(self._events_of(calendar, fetched, start, end) or ())
+        token = dav_token.sync_token(server_token)
+        return ChangeSet(tuple(events), (), token, True, tuple(unchanged))
 
     def _sync_allowed(self, url: str) -> bool:
         return self.use_sync_collection and url not in self._no_sync

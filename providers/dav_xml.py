@@ -10,6 +10,7 @@ what the provider reports), so one object always has one resource string.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
@@ -66,8 +67,24 @@ def multiget_body(hrefs: Iterable[str]) -> bytes:
     ).encode()
 
 
+def calendar_query_body(start: dt.datetime, end: dt.datetime) -> bytes:
+    """A calendar-query REPORT (RFC 4791 7.8) for the etag and data of every object holding
+    a VEVENT (or an instance of one) that overlaps [start, end)."""
+    stamp = "%Y%m%dT%H%M%SZ"
+    span = f'start="{start.astimezone(dt.UTC):{stamp}}" end="{end.astimezone(dt.UTC):{stamp}}"'
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        f"<C:time-range {span}/>"
+        "</C:comp-filter></C:comp-filter></C:filter>"
+        "</C:calendar-query>"
+    ).encode()
+
+
 def propfind_body(*props: str) -> bytes:
-    """A PROPFIND body for ``getetag``, ``resourcetype`` (DAV:) or ``getctag`` (CS:)."""
+    """A PROPFIND body for DAV: ``getetag``, ``resourcetype``, ``sync-token`` or CS: ``getctag``."""
     names = "".join(f"<CS:{p}/>" if p == "getctag" else f"<D:{p}/>" for p in props)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -190,7 +207,8 @@ def parse_sync(body: bytes, collection: str) -> SyncPage:
 
 
 def parse_multiget(body: bytes) -> list[Fetched]:
-    """A calendar-multiget multistatus: each object's etag and data; 404s come back ``gone``."""
+    """A calendar-multiget or calendar-query multistatus: each object's etag and data; 404s
+    come back ``gone``."""
     found = []
     for href, status, props in _responses(parse(body)):
         member = Member(href, resource_of(href), _text(props, DAV + "getetag"))

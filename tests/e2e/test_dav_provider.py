@@ -29,7 +29,7 @@ from servers import (
     write_stored,
 )
 
-from providers import CalendarInfo, dav_report, ical
+from providers import CalendarInfo, dav, dav_report, ical
 from providers.dav import DavProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError, TransientError
@@ -205,15 +205,44 @@ def test_changed_objects_are_fetched_in_bulk(
     provider: DavProvider, dav_calendar: CalendarHandle, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(dav_report, "MULTIGET_CHUNK", 3)
+    first = provider.read_changes(info(dav_calendar), None, START, END)
     for n in range(7):
         dav_calendar.put(f"i{n}.ics", ics(vevent(f"i{n}", f"Interview {n} with Acme", day=n + 1)))
     before = provider.requests_made
 
-    changes = provider.read_changes(info(dav_calendar), None, START, END)
+    changes = provider.read_changes(info(dav_calendar), first.token, START, END)
 
     assert sorted(e.id for e in changes.events) == [f"i{n}" for n in range(7)]
     assert provider.requests_made - before == 1 + 3  # sync-collection + 3 multigets of <= 3
     assert not any(r.startswith("GET") for r in last_requests(provider, 4))
+
+
+def test_a_full_read_fetches_only_objects_near_the_window_in_one_query(
+    provider: DavProvider, dav_calendar: CalendarHandle, caplog: pytest.LogCaptureFixture
+):
+    near = END + dav.QUERY_AFTER - dt.timedelta(days=1)  # a follow-up past the lookahead
+    far = START - dav.QUERY_BEFORE - dt.timedelta(days=30)
+    written = provider.create(make_followup(dav_calendar.url))
+    known = {written.resource: written.etag}
+    dav_calendar.put("in.ics", ics(vevent("in", "Interview with Acme")))
+    dav_calendar.put("near.ics", ics(vevent("near", "Interview with Initech").replace(
+        "20260610", f"{near:%Y%m%d}")))  # fmt: skip
+    dav_calendar.put("far.ics", ics(vevent("far", "Interview with Globex").replace(
+        "20260610", f"{far:%Y%m%d}")))  # fmt: skip
+    dav_calendar.put("loop.ics", ics(vevent("loop", "Interview loop with Hooli").replace(
+        "20260610", f"{far:%Y%m%d}").replace(
+        "SUMMARY", "RRULE:FREQ=WEEKLY;COUNT=10\r\nSUMMARY")))  # fmt: skip
+    before = provider.requests_made
+
+    with caplog.at_level(logging.INFO, logger="providers"):
+        changes = provider.read_changes(info(dav_calendar), None, START, END, known)
+
+    assert sorted({e.id for e in changes.events}) == ["in", "loop", "near"]
+    assert changes.unchanged == tuple(known)  # a follow-up syncd wrote, not parsed again
+    assert provider.requests_made - before == 2  # the sync-token + one calendar-query
+    assert [r.split()[0] for r in last_requests(provider, 2)] == ["PROPFIND", "REPORT"]
+    assert not [r for r in caplog.records if "calendar-query" in r.getMessage()]
+    assert changes.full and changes.deleted == ()
 
 
 def test_recurring_interview_expands_with_override_and_cancelled_instance(
@@ -264,14 +293,17 @@ def test_a_broken_object_is_skipped_with_one_warning(
 
     with caplog.at_level(logging.WARNING):
         changes = provider.read_changes(info(dav_calendar), None, START, END)
+        provider.use_query = False  # a full read by calendar-multiget
+        by_multiget = provider.read_changes(info(dav_calendar), None, START, END)
 
-    assert [e.id for e in changes.events] == ["acme"]
+    assert [e.id for e in changes.events] == [e.id for e in by_multiget.events] == ["acme"]
     named = [r for r in caplog.records if "broken.ics" in r.getMessage()]
     if dav_server.name == "radicale":
         # Radicale never serves an object it cannot parse; it says so in its own log.
         assert named == []
         assert "Skip broken item 'broken.ics'" in dav_server.log_file.read_text()
     else:
+        # Xandikos leaves it out of a calendar-query answer, and serves it to a multiget.
         assert [r.levelno for r in named] == [logging.WARNING]
 
 
