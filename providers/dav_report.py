@@ -112,19 +112,11 @@ class Reports:
 
     def sync_token(self, url: str) -> str | None:
         """The collection's DAV:sync-token property (RFC 6578 4); None when it has none."""
-        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
-        response = self.http.send("PROPFIND", url, dav_xml.propfind_body("sync-token"), headers)
-        if response.status_code != 207:
-            raise self.http.fail(response, f"calendar {url}")
-        return dav_xml.parse_property(response.content or b"", dav_xml.DAV + "sync-token") or None
+        return self._property(url, "sync-token", f"calendar {url}")
 
     def ctag(self, url: str) -> str | None:
         """The collection's CS:getctag; None when the server has none."""
-        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
-        response = self.http.send("PROPFIND", url, dav_xml.propfind_body("getctag"), headers)
-        if response.status_code != 207:
-            raise self.http.fail(response, f"calendar {url}")
-        return dav_xml.parse_property(response.content or b"", dav_xml.CS + "getctag") or None
+        return self._property(url, "getctag", f"calendar {url}")
 
     def multiget(self, url: str, members: Sequence[Member]) -> Iterator[Fetched]:
         """Each member's data and etag, MULTIGET_CHUNK per request; no request for none."""
@@ -171,8 +163,14 @@ class Reports:
 
     def etag_of(self, url: str) -> str:
         """One object's etag by PROPFIND (for servers that send no ETag header)."""
+        return self._property(url, "getetag", f"reading the etag of {url}") or ""
+
+    def _property(self, url: str, name: str, what: str) -> str | None:
+        """One property (named as for ``propfind_body``) by a depth-0 PROPFIND; None when
+        the server has none."""
         headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
-        response = self.http.send("PROPFIND", url, dav_xml.propfind_body("getetag"), headers)
+        response = self.http.send("PROPFIND", url, dav_xml.propfind_body(name), headers)
         if response.status_code != 207:
-            raise self.http.fail(response, f"reading the etag of {url}")
-        return dav_xml.parse_property(response.content or b"", dav_xml.DAV + "getetag") or ""
+            raise self.http.fail(response, what)
+        tag = (dav_xml.CS if name == "getctag" else dav_xml.DAV) + name
+        return dav_xml.parse_property(response.content or b"", tag) or None
