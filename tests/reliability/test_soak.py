@@ -86,7 +86,9 @@ def retried(change: Callable[[], None]) -> None:
 def mutate(backend: Backend, rng: random.Random, interviews: dict[str, Interview]) -> None:
     """One change a user might make: mostly to live interviews, sometimes a new one."""
     live = [key for key, i in interviews.items() if i.state == "live"]
-    action = rng.choice(["new", "new", "move", "move", "rename", "cancel", "heard", "remove"])
+    action = rng.choices(
+        ["new", "move", "rename", "cancel", "heard", "remove"], weights=[4, 4, 2, 1, 1, 1]
+    )[0]
     if action == "new" or not live:
         key = f"company-{len(interviews)}"
         interviews[key] = Interview(f"Company{len(interviews)}", random_start(rng))
@@ -196,5 +198,5 @@ def test_the_daemon_under_a_stream_of_user_changes_ends_where_one_clean_pass_doe
     run_once(reference / "config.toml")
     states = Counter(i.state for i in interviews.values())
     expected = settled(fresh)
-    assert states["live"] and states["removed"] and states["cancelled"], states
+    assert all(states[state] for state in ("live", "cancelled", "heard", "removed")), states
     assert settled(soaked) == expected, f"interviews: {states}"
