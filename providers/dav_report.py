@@ -172,5 +172,5 @@ class Reports:
         response = self.http.send("PROPFIND", url, dav_xml.propfind_body(name), headers)
         if response.status_code != 207:
             raise self.http.fail(response, what)
-        tag = (dav_xml.CS if name == "getctag" else dav_xml.DAV) + name
+        tag = dav_xml.property_tag(name)
         return dav_xml.parse_property(response.content or b"", tag) or None

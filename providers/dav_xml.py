@@ -83,9 +83,14 @@ def calendar_query_body(start: dt.datetime, end: dt.datetime) -> bytes:
     ).encode()
 
 
+def property_tag(name: str) -> str:
+    """The Clark name of a property ``propfind_body`` asks for: CS:getctag, else DAV:."""
+    return (CS if name == "getctag" else DAV) + name
+
+
 def propfind_body(*props: str) -> bytes:
     """A PROPFIND body for DAV: ``getetag``, ``resourcetype``, ``sync-token`` or CS: ``getctag``."""
-    names = "".join(f"<CS:{p}/>" if p == "getctag" else f"<D:{p}/>" for p in props)
+    names = "".join(f"<CS:{p}/>" if property_tag(p).startswith(CS) else f"<D:{p}/>" for p in props)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">'
