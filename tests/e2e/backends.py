@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 from proxy import CountingProxy
 from servers import CalendarHandle, DavServer, make_calendar
 
@@ -24,6 +25,19 @@ from providers.ical import unescape
 
 LONDON = ZoneInfo("Europe/London")
 PASSWORD_ENV = "SYNCD_E2E_PASSWORD"
+BACKENDS = ("radicale", "xandikos", "google")
+
+
+def open_backend(
+    name: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Backend:
+    """A new calendar on the backend ``name`` (one of BACKENDS), its server from the fixtures;
+    a CalDAV server's password in $PASSWORD_ENV, where the configs name it."""
+    if name == "google":
+        return GoogleBackend(request.getfixturevalue("google_fake"))
+    server: DavServer = request.getfixturevalue(name)
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    return DavBackend(server)
 
 
 @dataclasses.dataclass(frozen=True)

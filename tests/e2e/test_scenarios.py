@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import LONDON, PASSWORD_ENV, Backend, DavBackend, GoogleBackend, Seen
+from backends import (
+    BACKENDS,
+    LONDON,
+    Backend,
+    GoogleBackend,
+    Seen,
+    open_backend,
+)
 from click.testing import CliRunner
 
 from syncd.cli import main
-
-BACKENDS = ("radicale", "xandikos", "google")
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
@@ -82,13 +87,7 @@ class User:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
-    service: Backend
-    if request.param == "google":
-        service = GoogleBackend(request.getfixturevalue("google_fake"))
-    else:
-        server = request.getfixturevalue(request.param)
-        monkeypatch.setenv(PASSWORD_ENV, server.password)
-        service = DavBackend(server)
+    service = open_backend(request.param, request, monkeypatch)
     yield service
     service.close()
 

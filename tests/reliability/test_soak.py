@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import LONDON, PASSWORD_ENV, Backend, DavBackend, GoogleBackend
+from backends import BACKENDS, LONDON, Backend, open_backend
 from daemon_process import SYNCD, NotifySocket, Syncd, daemon_env
 from servers import ServerError
 
@@ -31,13 +31,7 @@ PAUSE = 0.15  # seconds between two changes: several changes per pass, several p
 SEED = 20261125
 
 
-def make_backend(request: pytest.FixtureRequest, name: str) -> Backend:
-    if name == "google":
-        return GoogleBackend(request.getfixturevalue("google_fake"))
-    return DavBackend(request.getfixturevalue(name))
-
-
-@pytest.fixture(params=["radicale", "xandikos", "google"])
+@pytest.fixture(params=BACKENDS)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -143,9 +137,7 @@ def backends(
     request: pytest.FixtureRequest, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Backend, Backend]]:
     """The soaked calendar and a fresh one for the reference pass, on the same service."""
-    if kind != "google":
-        monkeypatch.setenv(PASSWORD_ENV, request.getfixturevalue(kind).password)
-    soaked, fresh = make_backend(request, kind), make_backend(request, kind)
+    soaked, fresh = (open_backend(kind, request, monkeypatch) for _ in range(2))
     yield soaked, fresh
     soaked.close()
     fresh.close()
