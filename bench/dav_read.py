@@ -1,7 +1,7 @@
 """Benchmark: the CalDAV provider reading a 10,000-event calendar on local Radicale and Xandikos.
 
 Puts EVENTS events (1% interviews, 5% weekly series) into a fresh calendar on
-each server, then times through ``providers.dav``:
+each server, then times through ``providers.caldav.provider``:
 
 - after the server's cache warm-up, two full reads (no token) listing and
   multigetting every object; then full reads as syncd does them: the
@@ -36,8 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from providers import CalendarInfo, ical  # noqa: E402
-from providers.dav import DavProvider, open_source  # noqa: E402
+from providers import CalendarInfo  # noqa: E402
+from providers.caldav import ical  # noqa: E402
+from providers.caldav.provider import DavProvider, open_source  # noqa: E402
 from syncd.config import Config, SourceConfig  # noqa: E402
 from tests.servers import (  # noqa: E402
     CalendarHandle,

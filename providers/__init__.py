@@ -108,7 +108,7 @@ class Provider(Protocol):
         ...
 
 
-_MODULES = {"caldav": "providers.dav", "google": "providers.gcal"}
+_MODULES = {"caldav": "providers.caldav.provider", "google": "providers.google.provider"}
 
 KINDS = tuple(_MODULES)
 

@@ -260,7 +260,7 @@ def auth_group() -> None:
 @click.pass_context
 def auth_google_command(ctx: click.Context, source_name: str, no_browser: bool, port: int) -> None:
     """Authorize a Google source in the browser; its token file is written (0600)."""
-    from syncd.auth import authorize_google
+    from providers.google.auth import authorize_google
 
     config = load_from_context(ctx)
     wanted = source_name.casefold()

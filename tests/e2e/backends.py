@@ -21,7 +21,7 @@ import pytest
 from proxy import CountingProxy
 from servers import CalendarHandle, DavServer, make_calendar
 
-from providers.ical import unescape
+from providers.caldav.ical import unescape
 
 LONDON = ZoneInfo("Europe/London")
 PASSWORD_ENV = "SYNCD_E2E_PASSWORD"

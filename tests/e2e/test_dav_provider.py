@@ -29,8 +29,10 @@ from servers import (
     write_stored,
 )
 
-from providers import CalendarInfo, dav, dav_report, ical
-from providers.dav import DavProvider, open_source
+from providers import CalendarInfo
+from providers.caldav import ical, reports
+from providers.caldav import provider as dav
+from providers.caldav.provider import DavProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError, TransientError
 from syncd.model import CalendarEvent, FollowUp
@@ -204,7 +206,7 @@ def test_known_objects_with_their_etag_are_not_fetched(
 def test_changed_objects_are_fetched_in_bulk(
     provider: DavProvider, dav_calendar: CalendarHandle, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(dav_report, "MULTIGET_CHUNK", 3)
+    monkeypatch.setattr(reports, "MULTIGET_CHUNK", 3)
     first = provider.read_changes(info(dav_calendar), None, START, END)
     for n in range(7):
         dav_calendar.put(f"i{n}.ics", ics(vevent(f"i{n}", f"Interview {n} with Acme", day=n + 1)))

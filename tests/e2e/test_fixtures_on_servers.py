@@ -14,7 +14,7 @@ from fixtures.ics import expected
 from servers import CalendarHandle
 
 from providers import CalendarInfo
-from providers.dav import open_source
+from providers.caldav.provider import open_source
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
 

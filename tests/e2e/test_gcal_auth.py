@@ -27,8 +27,8 @@ import pytest
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo
-from providers.gcal import SCOPES, GcalProvider
-from syncd.auth import authorize_google
+from providers.google.auth import authorize_google
+from providers.google.provider import SCOPES, GcalProvider
 from syncd.config import Config, SourceConfig
 from syncd.demo import free_port
 from syncd.errors import AuthError

@@ -23,7 +23,7 @@ from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo
-from providers.gcal import GcalProvider, open_source
+from providers.google.provider import GcalProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError
 from syncd.model import FollowUp, content_fingerprint

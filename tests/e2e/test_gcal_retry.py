@@ -18,8 +18,8 @@ from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo
-from providers.gcal import GcalProvider
-from providers.gcal_retry import Retrier, RetryPolicy
+from providers.google.provider import GcalProvider
+from providers.google.retry import Retrier, RetryPolicy
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ProviderError, TransientError
 from syncd.model import FollowUp

@@ -1,4 +1,4 @@
-"""providers.ical: real-world objects in, neutral events out; follow-ups out and back."""
+"""providers.caldav.ical: real-world objects in, neutral events out; follow-ups out and back."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fixtures.ics import expected
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.ical import (
+from providers.caldav.ical import (
     ObjectError,
     Prefilter,
     followup_href_name,
@@ -78,7 +78,7 @@ def test_every_fixture_file_is_in_the_table() -> None:
 @pytest.mark.parametrize("name", sorted(BY_FILE))
 def test_fixture_parses_to_expected_events(name: str, caplog: pytest.LogCaptureFixture) -> None:
     fixture = BY_FILE[name]
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         events = parse(raw_of(name), resource=name)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == (1 if fixture.get("warns") else 0), [r.message for r in warnings]
@@ -193,7 +193,7 @@ UNKNOWN = raw_of("unknown-tzid.ics")
 def test_unknown_tzid_is_read_in_the_config_zone_with_one_warning(
     zone: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         [event] = parse(UNKNOWN, tz=ZoneInfo(zone), resource="personio.ics")
     assert event.start == dt.datetime(2026, 12, 4, 11, tzinfo=ZoneInfo(zone))
     [record] = caplog.records
@@ -219,7 +219,7 @@ def test_unknown_tzid_in_a_series_warns_once(caplog: pytest.LogCaptureFixture) -
         "DTEND;TZID=Lotus Zone:20261203T130000",
         "END:VEVENT",
     )
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         events = parse(raw, tz=ZoneInfo("Europe/Berlin"))
     assert len(caplog.records) == 1
     assert [(e.recurrence_id, e.start.hour) for e in events] == [  # type: ignore[union-attr]
@@ -281,7 +281,7 @@ def test_unknown_x_wr_timezone_keeps_utc_times_and_warns(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     raw = raw_of("google-xwr-html.ics").replace(b"America/Los_Angeles", b"Mars/Olympus_Mons")
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         [event] = parse(raw)
     assert utc(event.start) == dt.datetime(2026, 12, 11, 18, tzinfo=dt.UTC)
     assert "Mars/Olympus_Mons" in caplog.records[0].message
@@ -305,7 +305,7 @@ def test_broken_override_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixt
         "DTSTART:2026-12-02 15:00",
         "END:VEVENT",
     )
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         events = parse(raw, resource="b.ics")
     assert [(e.title, e.recurrence_id) for e in events] == [
         ("Interview", "20261201T100000Z"),
@@ -317,7 +317,7 @@ def test_broken_override_is_skipped_with_a_warning(caplog: pytest.LogCaptureFixt
 
 def test_vevent_without_dtstart_is_skipped(caplog: pytest.LogCaptureFixture) -> None:
     raw = wrap("BEGIN:VEVENT", "UID:n", "SUMMARY:Interview", "END:VEVENT")
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         assert parse(raw) == []
     assert "no DTSTART" in caplog.records[0].message
 
@@ -335,7 +335,7 @@ def test_bad_alarm_drops_only_the_alarm(caplog: pytest.LogCaptureFixture) -> Non
         "END:VALARM",
         "END:VEVENT",
     )
-    with caplog.at_level(logging.WARNING, logger="providers.ical"):
+    with caplog.at_level(logging.WARNING, logger="providers.caldav.ical"):
         [event] = parse(raw)
     assert (event.title, event.reminders) == ("Interview with Acme", ())
     assert "alarms" in caplog.records[0].message

@@ -8,15 +8,15 @@ objects with an event near [start, end) by one calendar-query with a
 time-range: what lies outside can hold no interview syncd plans for nor a
 follow-up of one (where a server refuses either, it lists every object and
 multigets them all). Servers without
-sync-collection fall back to ctag/etag comparison (``providers.dav_report``),
-keeping the etags in the token (``providers.dav_token``): the provider holds no
+sync-collection fall back to ctag/etag comparison (``providers.caldav.reports``),
+keeping the etags in the token (``providers.caldav.tokens``): the provider holds no
 state between passes.
 Only objects that pass ``ical.Prefilter`` are parsed.
 
 Writing: PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``
 (update), DELETE with ``If-Match``; never the Schedule-Tag.
 
-A resource is the object's path, percent-decoded (``dav_xml.resource_of``), the
+A resource is the object's path, percent-decoded (``davxml.resource_of``), the
 same string in events, deletions and writes.
 """
 
@@ -30,9 +30,10 @@ from collections.abc import Iterable, Mapping
 import niquests
 from caldav.collection import Calendar, Principal
 
-from providers import CalendarInfo, ChangeSet, dav_token, dav_xml, ical
-from providers.dav_http import DavHttp, resolve_password
-from providers.dav_report import Listing, NoSyncCollection, Reports
+from providers import CalendarInfo, ChangeSet
+from providers.caldav import davxml, ical, tokens
+from providers.caldav.reports import Listing, NoSyncCollection, Reports
+from providers.caldav.transport import DavHttp, resolve_password
 from syncd.config import Config, SourceConfig
 from syncd.errors import ConflictError, NotFoundError, ProviderError
 from syncd.model import CalendarEvent, FollowUp
@@ -120,8 +121,8 @@ class DavProvider:
         there any more. Raises TransientError, AuthError, NotFoundError.
         """
         url = _collection_url(calendar.id)
-        collection = dav_xml.resource_of(url)
-        state = dav_token.decode(token, collection)
+        collection = davxml.resource_of(url)
+        state = tokens.decode(token, collection)
         listing: Listing | None = None
         if isinstance(state, str) and self._sync_allowed(url):
             try:
@@ -130,7 +131,7 @@ class DavProvider:
                 self._no_sync.add(url)
             if listing is None:
                 log.info("%s: %s: sync token refused, reading it whole", self.source.name, url)
-        elif isinstance(state, dav_token.CtagState) and token:
+        elif isinstance(state, tokens.CtagState) and token:
             listing = self.reports.ctag_changes(url, collection, token, state)
         full = listing is None
         if listing is None:
@@ -170,7 +171,7 @@ class DavProvider:
                 unchanged.append(member.resource)
             else:
                 events.extend(self._events_of(calendar, fetched, start, end) or ())
-        token = dav_token.sync_token(server_token)
+        token = tokens.sync_token(server_token)
         return ChangeSet(tuple(events), (), token, True, tuple(unchanged))
 
     def _sync_allowed(self, url: str) -> bool:
@@ -220,7 +221,7 @@ class DavProvider:
         return ChangeSet(tuple(events), tuple(deleted), listing.token, full, unchanged)
 
     def _events_of(
-        self, calendar: CalendarInfo, fetched: dav_xml.Fetched, start: dt.datetime, end: dt.datetime
+        self, calendar: CalendarInfo, fetched: davxml.Fetched, start: dt.datetime, end: dt.datetime
     ) -> list[CalendarEvent] | None:
         """The object's events; [] when it cannot matter; None when it is unreadable (warned)."""
         resource = fetched.member.resource
@@ -281,7 +282,7 @@ class DavProvider:
         if response.status_code != 200:
             raise self.http.fail(response, f"reading {url}")
         etag = response.headers.get("ETag") or self.reports.etag_of(url)
-        resource = dav_xml.resource_of(url)
+        resource = davxml.resource_of(url)
         events = self._parse(calendar_id, resource, etag, response.content or b"", *_WIDE)
         return events[0] if events else None
 
@@ -296,7 +297,7 @@ class DavProvider:
         body = ical.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-None-Match": "*"})
         if response.status_code in (409, 412):
-            conditions = dav_xml.error_conditions(response.content or b"")
+            conditions = davxml.error_conditions(response.content or b"")
             why = "its UID is in use" if "no-uid-conflict" in conditions else "it exists already"
             raise ConflictError(f'source "{self.source.name}": {url}: not created: {why}')
         return self._written(response, calendar, url, body, "creating")
@@ -336,7 +337,7 @@ class DavProvider:
         if not 200 <= (response.status_code or 0) < 300:
             raise self.http.fail(response, f"{doing} {url}")
         etag = response.headers.get("ETag") or self.reports.etag_of(url)
-        events = self._parse(calendar, dav_xml.resource_of(url), etag, body, *_WIDE)
+        events = self._parse(calendar, davxml.resource_of(url), etag, body, *_WIDE)
         if not events:
             raise ProviderError(f"{url}: the follow-up syncd wrote cannot be read back")
         return events[0]
@@ -362,12 +363,12 @@ def _name_of(calendar: Calendar) -> str:
     name = calendar.get_display_name()
     if name:
         return str(name)
-    return dav_xml.resource_of(str(calendar.url)).rstrip("/").rsplit("/", 1)[-1]
+    return davxml.resource_of(str(calendar.url)).rstrip("/").rsplit("/", 1)[-1]
 
 
 def _info(url: str, name: str) -> CalendarInfo:
     """A calendar by its URL, answering to its path too."""
-    return CalendarInfo(url, name, (dav_xml.resource_of(url),))
+    return CalendarInfo(url, name, (davxml.resource_of(url),))
 
 
 def _find(calendars: Iterable[CalendarInfo], ref: str) -> CalendarInfo | None:
@@ -385,4 +386,4 @@ def _collection_url(url: str) -> str:
 
 def _object_url(calendar: str, name_or_resource: str) -> str:
     """The URL of an object: a name inside the calendar, or a resource (absolute path)."""
-    return urllib.parse.urljoin(_collection_url(calendar), dav_xml.href_of(name_or_resource))
+    return urllib.parse.urljoin(_collection_url(calendar), davxml.href_of(name_or_resource))

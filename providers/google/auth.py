@@ -43,8 +43,8 @@ def authorize_google(
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
     from requests import RequestException
 
-    from providers.gcal import SCOPES
-    from providers.gcal_token import write_private
+    from providers.google.credentials import write_private
+    from providers.google.provider import SCOPES
 
     if source.client_secrets is None or source.token_file is None:
         raise AuthError(f"source {source.name} is not a Google source with client_secrets")

@@ -19,9 +19,9 @@ import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
 
-from providers import dav_token, dav_xml
-from providers.dav_http import DavHttp
-from providers.dav_xml import Fetched, Member
+from providers.caldav import davxml, tokens
+from providers.caldav.davxml import Fetched, Member
+from providers.caldav.transport import DavHttp
 from syncd.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ class Reports:
         """
         current: dict[str, Member | None] = {}  # resource -> member; None: deleted
         token = server_token
-        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}  # RFC 6578 3.2
+        headers = {**davxml.XML_HEADERS, "Depth": "0"}  # RFC 6578 3.2
         for _ in range(SYNC_MAX_PAGES):
-            response = self.http.send("REPORT", url, dav_xml.sync_collection_body(token), headers)
+            response = self.http.send("REPORT", url, davxml.sync_collection_body(token), headers)
             status = response.status_code or 0
             if status == 404:
                 raise self.http.fail(response, f"calendar {url}")
@@ -69,8 +69,8 @@ class Reports:
             if status != 207:  # 400, 403, 405, 501 ...
                 raise NoSyncCollection(f"HTTP {status}")
             try:
-                page = dav_xml.parse_sync(response.content or b"", collection)
-            except dav_xml.MalformedResponse as exc:
+                page = davxml.parse_sync(response.content or b"", collection)
+            except davxml.MalformedResponse as exc:
                 if server_token:
                     return None
                 raise NoSyncCollection(str(exc)) from None
@@ -83,30 +83,30 @@ class Reports:
             log.warning("%s: sync-collection answer still truncated, the rest comes next time", url)
         members = tuple(m for m in current.values() if m is not None)
         deleted = tuple(r for r, m in current.items() if m is None)
-        return Listing(members, deleted, dav_token.sync_token(token))
+        return Listing(members, deleted, tokens.sync_token(token))
 
     def ctag_changes(
-        self, url: str, collection: str, token: str, state: dav_token.CtagState
+        self, url: str, collection: str, token: str, state: tokens.CtagState
     ) -> Listing:
         """Changes since a ``ctag:`` token; one PROPFIND when the ctag has not moved."""
         if state.ctag is not None and self.ctag(url) == state.ctag:
             return Listing((), (), token)
         return self.ctag_listing(url, collection, state)
 
-    def ctag_listing(self, url: str, collection: str, state: dav_token.CtagState | None) -> Listing:
+    def ctag_listing(self, url: str, collection: str, state: tokens.CtagState | None) -> Listing:
         """Members whose etag changed since ``state`` (all of them without one)."""
         ctag = self.ctag(url)  # first: a change during the listing shows next time
-        body = dav_xml.propfind_body("getetag", "resourcetype")
-        headers = {**dav_xml.XML_HEADERS, "Depth": "1"}
+        body = davxml.propfind_body("getetag", "resourcetype")
+        headers = {**davxml.XML_HEADERS, "Depth": "1"}
         response = self.http.send("PROPFIND", url, body, headers)
         if response.status_code != 207:
             raise self.http.fail(response, f"listing calendar {url}")
-        members = dav_xml.parse_members(response.content or b"", collection)
-        token = dav_token.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
+        members = davxml.parse_members(response.content or b"", collection)
+        token = tokens.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
         if state is None:
             return Listing(tuple(members), (), token)
         old = state.etags
-        changed = tuple(m for m in members if old.get(m.resource) != dav_token.etag_hash(m.etag))
+        changed = tuple(m for m in members if old.get(m.resource) != tokens.etag_hash(m.etag))
         present = {m.resource for m in members}
         return Listing(changed, tuple(r for r in old if r not in present), token)
 
@@ -122,14 +122,14 @@ class Reports:
         """Each member's data and etag, MULTIGET_CHUNK per request; no request for none."""
         for start in range(0, len(members), MULTIGET_CHUNK):
             chunk = members[start : start + MULTIGET_CHUNK]
-            body = dav_xml.multiget_body(m.href for m in chunk)
+            body = davxml.multiget_body(m.href for m in chunk)
             # RFC 4791 7.9: the Depth header is ignored for calendar-multiget; send none.
-            response = self.http.send("REPORT", url, body, dav_xml.XML_HEADERS)
+            response = self.http.send("REPORT", url, body, davxml.XML_HEADERS)
             if response.status_code != 207:
                 raise self.http.fail(response, f"fetching events of {url}")
             try:
-                answers = dav_xml.parse_multiget(response.content or b"")
-            except dav_xml.MalformedResponse as exc:
+                answers = davxml.parse_multiget(response.content or b"")
+            except davxml.MalformedResponse as exc:
                 raise TransientError(f"{url}: calendar-multiget: {exc}") from None
             listed = {m.resource: m for m in chunk}
             for answer in answers:
@@ -140,8 +140,8 @@ class Reports:
     def query(self, url: str, start: dt.datetime, end: dt.datetime) -> list[Fetched] | None:
         """The objects with a VEVENT overlapping [start, end); None when the server will not
         answer a calendar-query here (then multiget is the way)."""
-        headers = {**dav_xml.XML_HEADERS, "Depth": "1"}
-        body = dav_xml.calendar_query_body(start, end)
+        headers = {**davxml.XML_HEADERS, "Depth": "1"}
+        body = davxml.calendar_query_body(start, end)
         try:
             response = self.http.send("REPORT", url, body, headers)
         except TransientError as exc:
@@ -156,8 +156,8 @@ class Reports:
             log.info("%s: calendar-query refused (HTTP %d): fetching every object", url, status)
             return None
         try:
-            return [a for a in dav_xml.parse_multiget(response.content or b"") if not a.gone]
-        except dav_xml.MalformedResponse as exc:
+            return [a for a in davxml.parse_multiget(response.content or b"") if not a.gone]
+        except davxml.MalformedResponse as exc:
             log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
             return None
 
@@ -168,9 +168,9 @@ class Reports:
     def _property(self, url: str, name: str, what: str) -> str | None:
         """One property (named as for ``propfind_body``) by a depth-0 PROPFIND; None when
         the server has none."""
-        headers = {**dav_xml.XML_HEADERS, "Depth": "0"}
-        response = self.http.send("PROPFIND", url, dav_xml.propfind_body(name), headers)
+        headers = {**davxml.XML_HEADERS, "Depth": "0"}
+        response = self.http.send("PROPFIND", url, davxml.propfind_body(name), headers)
         if response.status_code != 207:
             raise self.http.fail(response, what)
-        tag = dav_xml.property_tag(name)
-        return dav_xml.parse_property(response.content or b"", tag) or None
+        tag = davxml.property_tag(name)
+        return davxml.parse_property(response.content or b"", tag) or None

@@ -28,7 +28,7 @@ import google.auth.exceptions
 import httplib2
 from googleapiclient.errors import HttpError
 
-from providers.gcal_token import auth_command
+from providers.google.credentials import auth_command
 from syncd.errors import (
     AuthError,
     ConflictError,

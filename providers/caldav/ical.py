@@ -19,7 +19,7 @@ import icalendar
 import recurring_ical_events
 from icalendar.prop import vDuration
 
-from providers.ical_zones import make_aware, own_zones, standardise
+from providers.caldav.zones import make_aware, own_zones, standardise
 from syncd.config import DetectConfig
 from syncd.model import Attendee, CalendarEvent, FollowUp, FollowUpKind, Markers
 from syncd.titles import fold

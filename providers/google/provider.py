@@ -10,9 +10,9 @@ a deleted series as one item) are reported in ``deleted``.
 Writing: ``events.insert`` with syncd's own id (409 when it exists: a deleted
 one is revived, a live one is a ConflictError), ``events.patch`` with
 ``If-Match`` carrying only the fields syncd owns, ``events.delete`` with
-``If-Match``. Every request goes through ``gcal_retry.Retrier``.
+``If-Match``. Every request goes through ``retry.Retrier``.
 
-Credentials come from the source's token file (``gcal_token``); a refreshed
+Credentials come from the source's token file (``credentials``); a refreshed
 access token is written back to it.
 """
 
@@ -29,9 +29,9 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 
 from providers import CalendarInfo, ChangeSet
-from providers.gcal_events import event_of, full_body, owned_body, rfc3339
-from providers.gcal_retry import Retrier
-from providers.gcal_token import auth_command, load_credentials, save_credentials
+from providers.google.credentials import auth_command, load_credentials, save_credentials
+from providers.google.events import event_of, full_body, owned_body, rfc3339
+from providers.google.retry import Retrier
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, GoneError, NotFoundError, TransientError
 from syncd.model import CalendarEvent, FollowUp
