@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from providers import CalendarInfo  # noqa: E402
+from providers import CalendarInfo, ReadScope  # noqa: E402
 from providers.caldav import ical  # noqa: E402
 from providers.caldav.provider import DavProvider, open_source  # noqa: E402
 from syncd.config import Config, SourceConfig  # noqa: E402
@@ -151,7 +151,9 @@ def run(
 
     def measure(label: str, token: str | None) -> str:
         before, parsed = provider.requests_made, counter.calls
-        changes, seconds = timed(lambda: provider.read_changes(target, token, *WINDOW))
+        changes, seconds = timed(
+            lambda: provider.read_changes(target, token, ReadScope.of(*WINDOW, ["interview"]))
+        )
         rows.append(
             f"  {label:<34} {seconds * 1000:9.1f} ms  {provider.requests_made - before:3d} requests"
             f"  {len(changes.events):5d} events  {counter.calls - parsed:4d} parsed"

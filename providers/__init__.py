@@ -8,53 +8,16 @@ NotFoundError.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from syncd.model import CalendarEvent, CalendarInfo, ChangeSet, FollowUp, ReadScope
+
 if TYPE_CHECKING:
     from syncd.config import Config, SourceConfig
-    from syncd.model import CalendarEvent, FollowUp
 
-
-@dataclasses.dataclass(frozen=True)
-class CalendarInfo:
-    """A calendar of a source: ``id`` is the Google calendar id or the CalDAV URL.
-
-    ``aliases`` are other names the config may use for it (Google: ``primary``).
-    """
-
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-
-    def answers_to(self, wanted: str) -> bool:
-        """Whether the config's ``wanted`` names this calendar: its id or an alias
-        (a trailing "/" aside), or its display name (case aside)."""
-        ref = wanted.rstrip("/")
-        ids = (self.id.rstrip("/"), *(alias.rstrip("/") for alias in self.aliases))
-        return ref in ids or wanted.casefold() == self.name.casefold()
-
-
-@dataclasses.dataclass(frozen=True)
-class ChangeSet:
-    """What changed in a calendar since a token.
-
-    ``events``: new or changed events, series expanded into instances (every
-    instance of a changed series is listed). ``deleted``: resources that are gone.
-    ``full``: a complete read, so anything known of this calendar that is not in
-    ``events`` or ``unchanged`` is gone too. ``unchanged``: resources the caller
-    said it knows (``known``) whose etag is still the same: not fetched again.
-    ``token``: what to pass next time.
-    """
-
-    events: tuple[CalendarEvent, ...]
-    deleted: tuple[str, ...]  # a deleted series' resource R also stands for instances "R_..."
-    token: str
-    full: bool
-    unchanged: tuple[str, ...] = ()
+__all__ = ["CalendarInfo", "ChangeSet", "Provider", "ReadScope", "open_provider"]
 
 
 class Provider(Protocol):
@@ -72,11 +35,11 @@ class Provider(Protocol):
         self,
         calendar: CalendarInfo,
         token: str | None,
-        start: dt.datetime,
-        end: dt.datetime,
+        scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
-        """Changes since ``token``; None, or a refused token, gives a full read of [start, end).
+        """Changes since ``token``; None, or a refused token, gives a full read of the scope's
+        window [start, end).
 
         ``known`` maps resources to the etags the caller holds (syncd's own
         writes): one whose etag is unchanged may be listed in ``unchanged``

@@ -10,12 +10,11 @@ servers.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import itertools
 import threading
 from collections.abc import Mapping
 
-from providers import CalendarInfo, ChangeSet
+from providers import CalendarInfo, ChangeSet, ReadScope
 from syncd.errors import ConflictError, GoneError, NotFoundError
 from syncd.model import CalendarEvent, FollowUp
 
@@ -57,8 +56,7 @@ class MemoryProvider:
         self,
         calendar: CalendarInfo,
         token: str | None,
-        start: dt.datetime,
-        end: dt.datetime,
+        scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
         self.requests.append(f"read {calendar.id}")

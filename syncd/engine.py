@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from providers import CalendarInfo, ChangeSet, Provider
+from providers import CalendarInfo, ChangeSet, Provider, ReadScope
 from syncd import detect as detection
 from syncd.config import Config, SourceConfig
 from syncd.errors import ConflictError, GoneError, NotFoundError
@@ -126,6 +126,8 @@ class Engine:
         self, source: SourceConfig, provider: Provider, calendar: CalendarInfo, now: dt.datetime
     ) -> None:
         start, end = now - self.config.detect.lookback, now + self.config.detect.lookahead
+        detect = self.config.detect
+        scope = ReadScope.of(start, end, [*detect.keywords, *detect.categories], detect.patterns)
         token = self.store.token(source.name, calendar.id)
         records = self.store.records(source.name)
         known = {
@@ -134,10 +136,10 @@ class Engine:
             if r.target == calendar.id and r.status == RecordStatus.WRITTEN
         }
         try:
-            changes = provider.read_changes(calendar, token, start, end, known)
+            changes = provider.read_changes(calendar, token, scope, known)
         except GoneError:
             log.info("%s: %s: sync token expired, reading it whole", source.name, calendar.name)
-            changes = provider.read_changes(calendar, None, start, end, known)
+            changes = provider.read_changes(calendar, None, scope, known)
         with self.store.transaction():
             self._observe(source, calendar, changes, records, now, (start, end))
             self.store.set_token(source.name, calendar.id, changes.token)

@@ -43,4 +43,8 @@ class GoneError(ProviderError):
 
 
 class NotFoundError(ProviderError):
-    """The object or calendar is not there."""
+    """The object or calendar is not there (any more)."""
+
+
+class RefusedError(ProviderError):
+    """The server refuses this write and will go on refusing it (403: a read-only calendar)."""

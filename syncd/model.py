@@ -10,6 +10,10 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import re
+from collections.abc import Iterable
+
+from syncd.titles import fold
 
 When = dt.datetime | dt.date
 
@@ -51,7 +55,14 @@ class CalendarEvent:
     CalDAV UID). ``recurrence_id`` is set for a CalDAV instance of a series (the
     RECURRENCE-ID value as text); Google instance ids already carry it.
     ``resource`` locates the stored object (CalDAV href, Google event id): what
-    a provider reports as deleted. ``reminders`` are minutes before start.
+    a provider reports as deleted. ``series`` is, for an instance of a series,
+    the resource of the series it belongs to, as the server says it (Google
+    ``recurringEventId``; CalDAV the href holding the UID), else "": a deleted
+    series is reported by that resource. ``slot`` is the follow-up identity the
+    event's place stands for (CalDAV href ``<id>.ics``, Google event id ``<id>``),
+    else "": an event is a follow-up of syncd's only when its markers name the
+    identity of its slot. ``reminders`` are minutes before start. Ids and
+    resources are opaque: nothing parses them.
     """
 
     id: str
@@ -71,6 +82,9 @@ class CalendarEvent:
     resource: str = ""
     markers: Markers | None = None
     reminders: tuple[int, ...] = ()
+    series: str = ""
+    slot: str = ""
+    event_type: str = "default"  # Google eventType; every other provider: "default"
 
     @property
     def key(self) -> str:
@@ -104,6 +118,7 @@ class Interview:
     heard_back: bool = False
     location: str = ""
     resource: str = ""
+    series: str = ""  # CalendarEvent.series of the event it was read from
 
     @property
     def all_day(self) -> bool:
@@ -225,3 +240,85 @@ class FollowUpRecord:
     status: RecordStatus
     start: dt.datetime
     title: str = ""
+
+
+# -- what providers and the core exchange about calendars and reads
+
+
+@dataclasses.dataclass(frozen=True)
+class CalendarInfo:
+    """A calendar of a source: ``id`` is the provider's opaque id (Google calendar id,
+    CalDAV URL).
+
+    ``aliases`` are other names the config may use for it (Google: ``primary``).
+    ``writable``: whether the server lets this account write events there.
+    """
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    writable: bool = True
+
+    def answers_to(self, wanted: str) -> bool:
+        """Whether the config's ``wanted`` names this calendar: its id or an alias
+        (a trailing "/" aside), or its display name (case aside)."""
+        ref = wanted.rstrip("/")
+        ids = (self.id.rstrip("/"), *(alias.rstrip("/") for alias in self.aliases))
+        return ref in ids or wanted.casefold() == self.name.casefold()
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeSet:
+    """What changed in a calendar since a token (the contract: docs/providers.md).
+
+    ``events``: new or changed events, series expanded into their instances in
+    the read's window (every instance of a changed series is listed).
+    ``deleted``: resources that are gone; an event whose ``series`` is listed
+    is gone too. ``full``: a complete read of the window, so anything known of
+    this calendar in the window that is not in ``events`` or ``unchanged`` is
+    gone. ``unchanged``: resources the caller said it knows (``known``) whose
+    etag is still the same: not fetched again. ``token``: what to pass next time.
+    """
+
+    events: tuple[CalendarEvent, ...]
+    deleted: tuple[str, ...]
+    token: str
+    full: bool
+    unchanged: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadScope:
+    """What the core wants of a read: the window [start, end) and a cheap interest test.
+
+    A provider may use ``may_matter`` on an object's raw text to skip parsing it:
+    it never says no to an object whose title or categories hold a detection
+    keyword or match a pattern (it may say yes to others). Follow-ups are found
+    by the provider's own marker text, which this test does not know.
+    """
+
+    start: dt.datetime
+    end: dt.datetime
+    needles: tuple[str, ...] = ()  # folded words: any of them in the text may matter
+    patterns: tuple[str, ...] = ()  # regexes, searched case-insensitively in titles
+
+    @staticmethod
+    def of(
+        start: dt.datetime, end: dt.datetime, words: Iterable[str], patterns: Iterable[str] = ()
+    ) -> ReadScope:
+        """A scope whose needles are ``words`` (keywords, categories) folded, word by word."""
+        needles = {fold(word) for phrase in words for word in phrase.split()}
+        # Writers escape "," ";" "\" in TEXT, or not: look for both spellings.
+        needles |= {re.sub(r"([\\;,])", r"\\\1", word) for word in needles}
+        return ReadScope(start, end, tuple(sorted(n for n in needles if n)), tuple(patterns))
+
+    def may_matter(self, text: str, titles: Iterable[str] = ()) -> bool:
+        """False only when ``text`` (unfolded raw object text) can hold no interview.
+
+        ``titles`` are the object's titles, for the regex patterns.
+        """
+        folded = fold(text)
+        if any(needle in folded for needle in self.needles):
+            return True
+        compiled = [re.compile(p, re.IGNORECASE) for p in self.patterns]
+        return any(p.search(title) for p in compiled for title in titles)

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 import niquests
 from caldav.collection import Calendar, Principal
 
-from providers import CalendarInfo, ChangeSet
+from providers import CalendarInfo, ChangeSet, ReadScope
 from providers.caldav import davxml, ical, tokens
 from providers.caldav.reports import Listing, NoSyncCollection, Reports
 from providers.caldav.transport import DavHttp, resolve_password
@@ -108,8 +108,7 @@ class DavProvider:
         self,
         calendar: CalendarInfo,
         token: str | None,
-        start: dt.datetime,
-        end: dt.datetime,
+        scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
         """Changes since ``token``; None or a refused token gives a full read (``full``).
@@ -120,6 +119,7 @@ class DavProvider:
         in [start, end)) is listed in ``deleted``: nothing of syncd's concern is
         there any more. Raises TransientError, AuthError, NotFoundError.
         """
+        start, end = scope.start, scope.end
         url = _collection_url(calendar.id)
         collection = davxml.resource_of(url)
         state = tokens.decode(token, collection)

@@ -18,7 +18,6 @@ access token is written back to it.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -28,7 +27,7 @@ import httplib2
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 
-from providers import CalendarInfo, ChangeSet
+from providers import CalendarInfo, ChangeSet, ReadScope
 from providers.google.credentials import auth_command, load_credentials, save_credentials
 from providers.google.events import event_of, full_body, owned_body, rfc3339
 from providers.google.retry import Retrier
@@ -140,8 +139,7 @@ class GcalProvider:
         self,
         calendar: CalendarInfo,
         token: str | None,
-        start: dt.datetime,
-        end: dt.datetime,
+        scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
         """Changes since ``token``; without one, or when Google refuses it (410), a full read.
@@ -164,7 +162,7 @@ class GcalProvider:
         full = items is None
         if items is None:
             try:
-                items, next_token = self._list_events(calendar.id, timeMin=rfc3339(start))
+                items, next_token = self._list_events(calendar.id, timeMin=rfc3339(scope.start))
             except GoneError as error:  # a page token expired while paging
                 raise TransientError(f"{error}; the listing will be read again") from None
         if not next_token:

@@ -29,7 +29,7 @@ from servers import (
     write_stored,
 )
 
-from providers import CalendarInfo
+from providers import CalendarInfo, ReadScope
 from providers.caldav import ical, reports
 from providers.caldav import provider as dav
 from providers.caldav.provider import DavProvider, open_source
@@ -41,6 +41,7 @@ LONDON = ZoneInfo("Europe/London")
 CONFIG = Config(timezone=LONDON)
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+SCOPE = ReadScope.of(START, END, ["interview"])
 PASSWORD_ENV = "SYNCD_E2E_DAV_PASSWORD"
 
 
@@ -103,7 +104,7 @@ def test_full_read_returns_the_interviews(provider: DavProvider, dav_calendar: C
     dav_calendar.put("lunch.ics", ics(vevent("lunch", "Lunch with Bob")))
     dav_calendar.put("foo.ics", ics(vevent("foo", "Interview at Foo", day=11)))
 
-    changes = provider.read_changes(info(dav_calendar), None, START, END)
+    changes = provider.read_changes(info(dav_calendar), None, SCOPE)
 
     assert changes.full
     assert changes.token.startswith("sync:")
@@ -117,26 +118,26 @@ def test_full_read_returns_the_interviews(provider: DavProvider, dav_calendar: C
 
 def test_idle_incremental_read_is_one_request(provider: DavProvider, dav_calendar: CalendarHandle):
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     before = provider.requests_made
 
-    idle = provider.read_changes(info(dav_calendar), first.token, START, END)
+    idle = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert (idle.events, idle.deleted, idle.full) == ((), (), False)
     assert provider.requests_made - before == 1
     assert last_requests(provider, 1) == [f"REPORT {dav_calendar.path} 207"]
-    again = provider.read_changes(info(dav_calendar), idle.token, START, END)
+    again = provider.read_changes(info(dav_calendar), idle.token, SCOPE)
     assert (again.events, again.deleted) == ((), ())
 
 
 def test_edit_returns_just_that_object(provider: DavProvider, dav_calendar: CalendarHandle):
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
     dav_calendar.put("foo.ics", ics(vevent("foo", "Interview at Foo")))
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     etag = dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme", hour=14)))
     before = provider.requests_made
 
-    changes = provider.read_changes(info(dav_calendar), first.token, START, END)
+    changes = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert [(e.id, e.etag) for e in changes.events] == [("acme", etag)]
     assert changes.events[0].start == dt.datetime(2026, 6, 10, 14, tzinfo=dt.UTC)
@@ -148,10 +149,10 @@ def test_edit_returns_just_that_object(provider: DavProvider, dav_calendar: Cale
 def test_deletion_is_reported_by_resource(provider: DavProvider, dav_calendar: CalendarHandle):
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
     dav_calendar.put("foo.ics", ics(vevent("foo", "Interview at Foo")))
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     dav_calendar.delete("acme.ics")
 
-    changes = provider.read_changes(info(dav_calendar), first.token, START, END)
+    changes = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert changes.events == ()
     assert changes.deleted == (dav_calendar.resource("acme.ics"),)
@@ -162,10 +163,10 @@ def test_an_interview_renamed_to_something_else_is_reported_gone(
     provider: DavProvider, dav_calendar: CalendarHandle
 ):
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     dav_calendar.put("acme.ics", ics(vevent("acme", "Lunch with Acme people")))
 
-    changes = provider.read_changes(info(dav_calendar), first.token, START, END)
+    changes = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert changes.events == ()
     assert changes.deleted == (dav_calendar.resource("acme.ics"),)
@@ -180,7 +181,7 @@ def test_a_refused_or_garbage_token_gives_a_full_read(
 ):
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
 
-    changes = provider.read_changes(info(dav_calendar), token, START, END)
+    changes = provider.read_changes(info(dav_calendar), token, SCOPE)
 
     assert changes.full
     assert [e.id for e in changes.events] == ["acme"]
@@ -190,12 +191,12 @@ def test_a_refused_or_garbage_token_gives_a_full_read(
 def test_known_objects_with_their_etag_are_not_fetched(
     provider: DavProvider, dav_calendar: CalendarHandle
 ):
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     written = provider.create(make_followup(dav_calendar.url))
     before = provider.requests_made
 
     changes = provider.read_changes(
-        info(dav_calendar), first.token, START, END, known={written.resource: written.etag}
+        info(dav_calendar), first.token, SCOPE, known={written.resource: written.etag}
     )
 
     assert (changes.events, changes.deleted) == ((), ())
@@ -207,12 +208,12 @@ def test_changed_objects_are_fetched_in_bulk(
     provider: DavProvider, dav_calendar: CalendarHandle, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(reports, "MULTIGET_CHUNK", 3)
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     for n in range(7):
         dav_calendar.put(f"i{n}.ics", ics(vevent(f"i{n}", f"Interview {n} with Acme", day=n + 1)))
     before = provider.requests_made
 
-    changes = provider.read_changes(info(dav_calendar), first.token, START, END)
+    changes = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert sorted(e.id for e in changes.events) == [f"i{n}" for n in range(7)]
     assert provider.requests_made - before == 1 + 3  # sync-collection + 3 multigets of <= 3
@@ -237,7 +238,7 @@ def test_a_full_read_fetches_only_objects_near_the_window_in_one_query(
     before = provider.requests_made
 
     with caplog.at_level(logging.INFO, logger="providers"):
-        changes = provider.read_changes(info(dav_calendar), None, START, END, known)
+        changes = provider.read_changes(info(dav_calendar), None, SCOPE, known)
 
     assert sorted({e.id for e in changes.events}) == ["in", "loop", "near"]
     assert changes.unchanged == tuple(known)  # a follow-up syncd wrote, not parsed again
@@ -266,7 +267,7 @@ def test_recurring_interview_expands_with_override_and_cancelled_instance(
     )
     dav_calendar.put("loop.ics", series)
 
-    changes = provider.read_changes(info(dav_calendar), None, START, END)
+    changes = provider.read_changes(info(dav_calendar), None, SCOPE)
 
     by_start = {e.start: e for e in changes.events}
     utc = dt.UTC
@@ -294,9 +295,9 @@ def test_a_broken_object_is_skipped_with_one_warning(
     write_stored(dav_calendar, "broken.ics", b"Interview: this is not iCalendar at all\r\n")
 
     with caplog.at_level(logging.WARNING):
-        changes = provider.read_changes(info(dav_calendar), None, START, END)
+        changes = provider.read_changes(info(dav_calendar), None, SCOPE)
         provider.use_query = False  # a full read by calendar-multiget
-        by_multiget = provider.read_changes(info(dav_calendar), None, START, END)
+        by_multiget = provider.read_changes(info(dav_calendar), None, SCOPE)
 
     assert [e.id for e in changes.events] == [e.id for e in by_multiget.events] == ["acme"]
     named = [r for r in caplog.records if "broken.ics" in r.getMessage()]
@@ -320,7 +321,7 @@ def test_an_unreadable_event_accepted_by_xandikos_warns_once(
     provider = open_source(source_for(xandikos), CONFIG)
 
     with caplog.at_level(logging.WARNING):
-        changes = provider.read_changes(info(calendar), None, START, END)
+        changes = provider.read_changes(info(calendar), None, SCOPE)
 
     assert [e.id for e in changes.events] == ["acme"]
     assert len([r for r in caplog.records if "odd.ics" in r.getMessage()]) == 1
@@ -341,7 +342,7 @@ def test_objects_that_cannot_match_are_not_parsed(
 
     monkeypatch.setattr(ical, "parse_object", counting)
 
-    changes = provider.read_changes(info(dav_calendar), None, START, END)
+    changes = provider.read_changes(info(dav_calendar), None, SCOPE)
 
     assert [e.id for e in changes.events] == ["acme"]
     assert parsed == [dav_calendar.resource("acme.ics")]
@@ -353,12 +354,12 @@ def test_ctag_fallback_reads_changes_without_sync_collection(
     provider.use_sync_collection = False
     dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme")))
     dav_calendar.put("foo.ics", ics(vevent("foo", "Interview at Foo")))
-    first = provider.read_changes(info(dav_calendar), None, START, END)
+    first = provider.read_changes(info(dav_calendar), None, SCOPE)
     assert first.full and first.token.startswith("ctag:")
     assert sorted(e.id for e in first.events) == ["acme", "foo"]
     before = provider.requests_made
 
-    idle = provider.read_changes(info(dav_calendar), first.token, START, END)
+    idle = provider.read_changes(info(dav_calendar), first.token, SCOPE)
 
     assert (idle.events, idle.deleted, idle.full) == ((), (), False)
     assert provider.requests_made - before == 1
@@ -366,7 +367,7 @@ def test_ctag_fallback_reads_changes_without_sync_collection(
     etag = dav_calendar.put("acme.ics", ics(vevent("acme", "Interview with Acme", hour=16)))
     dav_calendar.delete("foo.ics")
 
-    changes = provider.read_changes(info(dav_calendar), idle.token, START, END)
+    changes = provider.read_changes(info(dav_calendar), idle.token, SCOPE)
 
     assert [(e.id, e.etag) for e in changes.events] == [("acme", etag)]
     assert changes.deleted == (dav_calendar.resource("foo.ics"),)
@@ -533,12 +534,12 @@ def test_a_refused_login_is_an_auth_error(radicale_auth: DavServer, monkeypatch)
     with pytest.raises(AuthError) as listing:
         bad.list_calendars()
     with pytest.raises(AuthError) as reading:
-        bad.read_changes(calendar, None, START, END)
+        bad.read_changes(calendar, None, SCOPE)
 
     for error in (listing.value, reading.value):
         assert '"e2e"' in str(error) and "password_env" in str(error)
         assert "wrong-password-123" not in str(error)
-    assert good.read_changes(calendar, None, START, END).full
+    assert good.read_changes(calendar, None, SCOPE).full
 
 
 def test_a_closed_port_is_a_transient_error(monkeypatch: pytest.MonkeyPatch):
@@ -553,7 +554,7 @@ def test_a_closed_port_is_a_transient_error(monkeypatch: pytest.MonkeyPatch):
     with pytest.raises(TransientError):
         provider.list_calendars()
     with pytest.raises(TransientError):
-        provider.read_changes(calendar, "sync:abc", START, END)
+        provider.read_changes(calendar, "sync:abc", SCOPE)
     with pytest.raises(TransientError):
         provider.create(make_followup(calendar.id))
 
@@ -564,12 +565,12 @@ def test_a_stopped_server_is_a_transient_error(tmp_path, monkeypatch: pytest.Mon
         calendar = make_calendar(server)
         monkeypatch.setenv(PASSWORD_ENV, server.password)
         provider = open_source(source_for(server), CONFIG)
-        first = provider.read_changes(info(calendar), None, START, END)
+        first = provider.read_changes(info(calendar), None, SCOPE)
     finally:
         server.stop()
 
     with pytest.raises(TransientError):
-        provider.read_changes(info(calendar), first.token, START, END)
+        provider.read_changes(info(calendar), first.token, SCOPE)
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
@@ -610,7 +611,7 @@ def test_overload_is_a_transient_error_with_retry_after(
             CONFIG,
         )
         with pytest.raises(TransientError) as raised:
-            provider.read_changes(CalendarInfo(url + "cal/", "cal"), "sync:abc", START, END)
+            provider.read_changes(CalendarInfo(url + "cal/", "cal"), "sync:abc", SCOPE)
         assert raised.value.retry_after == retry_after
         with pytest.raises(TransientError):
             provider.create(make_followup(url + "cal/"))
@@ -636,7 +637,7 @@ def test_password_command_is_used_and_never_logged(
     provider = open_source(source, CONFIG)
     calendar = provider.ensure_calendar(f"Secret {uuid.uuid4().hex[:6]}")
     written = provider.create(make_followup(calendar.id))
-    changes = provider.read_changes(calendar, None, START, END)
+    changes = provider.read_changes(calendar, None, SCOPE)
     provider.close()
 
     assert [e.resource for e in changes.events] == [written.resource]  # the login worked

@@ -13,7 +13,7 @@ import pytest
 from fixtures.ics import expected
 from servers import CalendarHandle
 
-from providers import CalendarInfo
+from providers import CalendarInfo, ReadScope
 from providers.caldav.provider import open_source
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
@@ -25,6 +25,7 @@ EXPECTED = expected
 ZONE = ZoneInfo(EXPECTED.CONFIG_ZONE)
 NOW = dt.datetime.fromisoformat(EXPECTED.NOW)
 START, END = (dt.datetime.fromisoformat(t) for t in EXPECTED.WINDOW)
+SCOPE = ReadScope.of(START, END, ["interview"])
 
 
 def _instant(text: str, zone: str) -> dt.datetime | dt.date:
@@ -49,7 +50,7 @@ def test_every_fixture_interview_is_detected_with_its_local_times(
     provider = open_source(source, config)
     try:
         changes = provider.read_changes(
-            CalendarInfo(dav_calendar.url, dav_calendar.name), None, START, END
+            CalendarInfo(dav_calendar.url, dav_calendar.name), None, SCOPE
         )
     finally:
         provider.close()

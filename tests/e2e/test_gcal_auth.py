@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from fakes.google_calendar import FakeGoogleCalendar
 
-from providers import CalendarInfo
+from providers import CalendarInfo, ReadScope
 from providers.google.auth import authorize_google
 from providers.google.provider import SCOPES, GcalProvider
 from syncd.config import Config, SourceConfig
@@ -38,6 +38,7 @@ OWNER = "me@example.com"
 PRIMARY = CalendarInfo(OWNER, OWNER, ("primary",))
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+SCOPE = ReadScope.of(START, END, ["interview"])
 URL = re.compile(r"^\s*(https?://\S+)$", re.MULTILINE)
 
 
@@ -116,7 +117,7 @@ def authorized(source: SourceConfig, port: int = 0) -> tuple[Path, Authorization
 def read_once(source: SourceConfig) -> Any:
     provider = GcalProvider(source, CONFIG)
     try:
-        return provider.read_changes(PRIMARY, None, START, END)
+        return provider.read_changes(PRIMARY, None, SCOPE)
     finally:
         provider.close()
 

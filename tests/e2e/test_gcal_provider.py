@@ -22,7 +22,7 @@ import pytest
 from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
-from providers import CalendarInfo
+from providers import CalendarInfo, ReadScope
 from providers.google.provider import GcalProvider, open_source
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, NotFoundError
@@ -33,6 +33,7 @@ CONFIG = Config(timezone=LONDON)
 OWNER = "me@example.com"  # the fake's account: its primary calendar's id
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+SCOPE = ReadScope.of(START, END, ["interview"])
 
 
 # --- helpers
@@ -153,7 +154,7 @@ def test_full_read_maps_google_events(fake, provider):
         },
     )
 
-    changes = provider.read_changes(primary(provider), None, START, END)
+    changes = provider.read_changes(primary(provider), None, SCOPE)
 
     assert changes.full and changes.token and changes.deleted == ()
     events = {e.id: e for e in changes.events}
@@ -188,7 +189,7 @@ def test_me_addresses_mark_self_where_google_does_not(fake, tmp_path):
     source = source_for(fake, tmp_path, me=("alias@example.org",))
     provider = open_source(source, CONFIG)
     try:
-        (event,) = provider.read_changes(primary(provider), None, START, END).events
+        (event,) = provider.read_changes(primary(provider), None, SCOPE).events
     finally:
         provider.close()
 
@@ -200,10 +201,10 @@ def test_idle_incremental_read_is_one_request_per_calendar(fake, provider):
     fake.add_event(OWNER, timed("Interview with Acme"))
     fake.add_event(jobs, timed("Interview at Foo"))
     calendars = [c for c in provider.list_calendars() if c.id in (OWNER, jobs)]
-    tokens = {c.id: provider.read_changes(c, None, START, END).token for c in calendars}
+    tokens = {c.id: provider.read_changes(c, None, SCOPE).token for c in calendars}
     before = list_requests(fake)
 
-    idle = [provider.read_changes(c, tokens[c.id], START, END) for c in calendars]
+    idle = [provider.read_changes(c, tokens[c.id], SCOPE) for c in calendars]
 
     assert list_requests(fake) - before == 2
     assert [(c.events, c.deleted, c.full) for c in idle] == [((), (), False)] * 2
@@ -216,11 +217,11 @@ def test_incremental_read_reports_changes_and_deletions(fake, provider):
     calendar = primary(provider)
     moved = fake.add_event(OWNER, timed("Interview with Acme"))
     gone = fake.add_event(OWNER, timed("Interview at Foo"))
-    token = provider.read_changes(calendar, None, START, END).token
+    token = provider.read_changes(calendar, None, SCOPE).token
 
     fake.modify_event(OWNER, moved["id"], {"summary": "Interview with Acme (moved)"})
     fake.remove_event(OWNER, gone["id"])
-    changes = provider.read_changes(calendar, token, START, END)
+    changes = provider.read_changes(calendar, token, SCOPE)
 
     assert not changes.full
     assert [e.title for e in changes.events] == ["Interview with Acme (moved)"]
@@ -231,18 +232,18 @@ def test_incremental_read_reports_changes_and_deletions(fake, provider):
 def test_expired_sync_token_gives_one_full_reread(fake, provider):
     calendar = primary(provider)
     kept = fake.add_event(OWNER, timed("Interview with Acme"))
-    token = provider.read_changes(calendar, None, START, END).token
+    token = provider.read_changes(calendar, None, SCOPE).token
     fake.expire_sync_tokens()
     before = list_requests(fake)
 
-    changes = provider.read_changes(calendar, token, START, END)
+    changes = provider.read_changes(calendar, token, SCOPE)
 
     assert changes.full
     assert [e.id for e in changes.events] == [kept["id"]]
     assert list_requests(fake) - before == 2  # the refused token, then the full read
     statuses = [r.status for r in fake.requests.records if r.path.endswith("/events")][-2:]
     assert statuses == [410, 200]
-    assert not provider.read_changes(calendar, changes.token, START, END).full
+    assert not provider.read_changes(calendar, changes.token, SCOPE).full
 
 
 def test_a_read_walks_every_page(fake, provider):
@@ -252,11 +253,11 @@ def test_a_read_walks_every_page(fake, provider):
     calendar = primary(provider)
     before = list_requests(fake)
 
-    changes = provider.read_changes(calendar, None, START, END)
+    changes = provider.read_changes(calendar, None, SCOPE)
 
     assert list_requests(fake) - before == 3
     assert len({e.id for e in changes.events}) == 750
-    idle = provider.read_changes(calendar, changes.token, START, END)
+    idle = provider.read_changes(calendar, changes.token, SCOPE)
     assert (idle.events, idle.full) == ((), False)
     assert list_requests(fake) - before == 4
 
@@ -265,7 +266,7 @@ def test_first_read_is_bounded_by_start(fake, provider):
     fake.add_event(OWNER, {"summary": "Old interview", **hour_at(dt.datetime(2026, 6, 1))})
     fake.add_event(OWNER, {"summary": "Far ahead", **hour_at(dt.datetime(2029, 6, 1))})
 
-    changes = provider.read_changes(primary(provider), None, START, END)
+    changes = provider.read_changes(primary(provider), None, SCOPE)
 
     # Nothing ending before the window; no upper bound, as the sync token never
     # reports an unchanged event that comes into the lookahead later.
@@ -284,7 +285,7 @@ def test_recurring_interview_expands_to_instances_and_deletions_show(fake, provi
             "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
         },
     )
-    first = provider.read_changes(calendar, None, START, END)
+    first = provider.read_changes(calendar, None, SCOPE)
     instances = sorted(e.id for e in first.events)
     assert len(set(instances)) == 3
     assert all(i.startswith(series["id"] + "_") for i in instances)
@@ -294,12 +295,12 @@ def test_recurring_interview_expands_to_instances_and_deletions_show(fake, provi
     }
 
     fake.remove_event(OWNER, instances[1])
-    one_cancelled = provider.read_changes(calendar, first.token, START, END)
+    one_cancelled = provider.read_changes(calendar, first.token, SCOPE)
     assert one_cancelled.deleted == (instances[1],)
     assert one_cancelled.events == ()
 
     fake.remove_event(OWNER, series["id"])
-    series_gone = provider.read_changes(calendar, one_cancelled.token, START, END)
+    series_gone = provider.read_changes(calendar, one_cancelled.token, SCOPE)
     assert series_gone.events == ()
     # Google reports a deleted series as its instances or as the one series id;
     # either way every instance is covered (the engine reads R as R_...).
@@ -348,11 +349,11 @@ def test_create_get_update_delete_with_etags(fake, provider):
 
 def test_own_writes_read_back_as_unchanged_when_known(fake, provider):
     calendar = primary(provider)
-    token = provider.read_changes(calendar, None, START, END).token
+    token = provider.read_changes(calendar, None, SCOPE).token
     created = provider.create(make_followup(calendar.id))
 
-    changes = provider.read_changes(calendar, token, START, END, {created.resource: created.etag})
-    full = provider.read_changes(calendar, None, START, END)
+    changes = provider.read_changes(calendar, token, SCOPE, {created.resource: created.etag})
+    full = provider.read_changes(calendar, None, SCOPE)
 
     assert (changes.events, changes.unchanged) == ((), (created.resource,))
     assert [e.markers for e in full.events] == [created.markers]
@@ -443,7 +444,7 @@ def test_refresh_writes_the_token_file_back_0600(fake, provider, tmp_path):
     os.chmod(path, 0o644)
     assert "token" not in json.loads(path.read_text())
 
-    provider.read_changes(primary(provider), None, START, END)
+    provider.read_changes(primary(provider), None, SCOPE)
 
     saved = json.loads(path.read_text())
     assert saved["token"] and saved["refresh_token"]

@@ -17,7 +17,7 @@ import pytest
 from factories import make_followup as build_followup
 from fakes.google_calendar import FakeGoogleCalendar
 
-from providers import CalendarInfo
+from providers import CalendarInfo, ReadScope
 from providers.google.provider import GcalProvider
 from providers.google.retry import Retrier, RetryPolicy
 from syncd.config import Config, SourceConfig
@@ -30,6 +30,7 @@ OWNER = "me@example.com"
 PRIMARY = CalendarInfo(OWNER, OWNER, ("primary",))
 START = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+SCOPE = ReadScope.of(START, END, ["interview"])
 
 
 class FakeTime:
@@ -107,7 +108,7 @@ def test_403_rate_limit_is_retried(fake, provider, time):
     fake.add_event(OWNER, {"summary": "Interview", **_hour()})
     fake.inject(403, reason="rateLimitExceeded", method="GET", path_contains="/events")
 
-    changes = provider.read_changes(PRIMARY, None, START, END)
+    changes = provider.read_changes(PRIMARY, None, SCOPE)
 
     assert [e.title for e in changes.events] == ["Interview"]
     assert lists(fake) == 2
@@ -142,7 +143,7 @@ def test_401_that_a_refresh_does_not_cure_is_an_auth_error(fake, provider, time)
     fake.inject(401, times=3, method="GET", path_contains="/events")
 
     with pytest.raises(AuthError) as caught:
-        provider.read_changes(PRIMARY, None, START, END)
+        provider.read_changes(PRIMARY, None, SCOPE)
 
     assert "run: syncd auth google gmail" in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -153,7 +154,7 @@ def test_503_is_retried_with_growing_backoff(fake, tmp_path, time):
     provider = make_provider(fake, tmp_path, time, draw=0.99)
     fake.inject(503, times=3, method="GET", path_contains="/events")
     try:
-        changes = provider.read_changes(PRIMARY, None, START, END)
+        changes = provider.read_changes(PRIMARY, None, SCOPE)
     finally:
         provider.close()
 
@@ -166,12 +167,12 @@ def test_exhausted_attempts_give_a_transient_error_and_the_next_call_works(fake,
     fake.inject(500, times=100, method="GET", path_contains="/events")
 
     with pytest.raises(TransientError) as caught:
-        provider.read_changes(PRIMARY, None, START, END)
+        provider.read_changes(PRIMARY, None, SCOPE)
 
     assert lists(fake) == RetryPolicy().attempts
     assert "500" in str(caught.value) and "\n" not in str(caught.value)
     fake.clear_faults()
-    assert provider.read_changes(PRIMARY, None, START, END).full
+    assert provider.read_changes(PRIMARY, None, SCOPE).full
 
 
 def test_retry_after_beyond_the_budget_is_handed_to_the_daemon(fake, provider, time):
@@ -194,7 +195,7 @@ def test_network_errors_are_retried_then_transient(fake, tmp_path, time):
     provider = make_provider(fake, tmp_path, time, draw=0.5, endpoint=dead)
     try:
         with pytest.raises(TransientError) as caught:
-            provider.read_changes(PRIMARY, None, START, END)
+            provider.read_changes(PRIMARY, None, SCOPE)
     finally:
         provider.close()
 
