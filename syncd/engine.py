@@ -31,6 +31,9 @@ FORGET_AFTER = dt.timedelta(days=400)
 # Detection window for an interview already known: it stays known when it ages
 # out of `detect.lookback`, as its decision-day calls may still lie ahead.
 _WIDE = dt.timedelta(days=36500)
+# How far past the lookahead follow-ups may lie (decision-day calls of an interview
+# near its end): the read window reaches that far, as providers return only the window.
+FOLLOWUP_REACH = dt.timedelta(days=45)
 
 
 @dataclasses.dataclass
@@ -125,11 +128,17 @@ class Engine:
     def _read(
         self, source: SourceConfig, provider: Provider, calendar: CalendarInfo, now: dt.datetime
     ) -> None:
-        start, end = now - self.config.detect.lookback, now + self.config.detect.lookahead
         detect = self.config.detect
+        records = self.store.records(source.name)
+        start, end = now - detect.lookback, now + detect.lookahead + FOLLOWUP_REACH
+        # An interview that aged out of the lookback while its follow-ups are still ahead
+        # stays in the window, so that an edit of it is read (not taken for a deletion).
+        pending = {(r.calendar, r.interview) for r in records.values() if r.start > now}
+        for (cal, key), interview in self.store.interviews(source.name, calendar.id).items():
+            if (cal, key) in pending:
+                start = min(start, _instant(interview.start))
         scope = ReadScope.of(start, end, [*detect.keywords, *detect.categories], detect.patterns)
         token = self.store.token(source.name, calendar.id)
-        records = self.store.records(source.name)
         known = {
             r.resource: r.etag
             for r in records.values()
@@ -155,6 +164,7 @@ class Engine:
     ) -> None:
         """Fold a change set into the known interviews and follow-up records."""
         known = self.store.interviews(source.name, calendar.id)
+        detect_lookback = self.config.detect.lookback
         here = {r.id: r for r in records.values() if r.target == calendar.id}
         seen_interviews: set[str] = set()
         seen_followups: set[str] = set()
@@ -171,7 +181,8 @@ class Engine:
             interview = detection.detect(event, source, self.config, now)
             if interview is None and (calendar.id, event.key) in known:
                 interview = detection.detect(event, source, self._wide_config, now)
-                if interview is not None and not _ended_before(interview, window[0]):
+                aged_out = interview is not None and _ended_before(interview, now - detect_lookback)
+                if interview is not None and not aged_out:
                     interview = None  # moved past the lookahead: no longer planned
             if interview is not None:
                 self.store.put_interview(interview)
