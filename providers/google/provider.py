@@ -23,6 +23,7 @@ access token is written back to it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -225,7 +226,8 @@ class GcalProvider:
             body=owned_body(followup, self.config.timezone),
         )
         request.headers["If-Match"] = etag
-        item = self._execute(request, f"updating {resource}", write=True)
+        with self._gone_or_changed(followup.target, resource):
+            item = self._execute(request, f"updating {resource}", write=True)
         if item.get("status") == "cancelled":
             raise NotFoundError(f"google source {self.source.name}: {resource} is deleted")
         return event_of(item, followup.target, self._me)
@@ -235,7 +237,8 @@ class GcalProvider:
         (410 ``deleted`` too), RefusedError when Google refuses the write (403)."""
         request = self._api.events().delete(calendarId=calendar, eventId=resource)
         request.headers["If-Match"] = etag
-        self._execute(request, f"deleting {resource}", write=True)
+        with self._gone_or_changed(calendar, resource):
+            self._execute(request, f"deleting {resource}", write=True)
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -245,6 +248,20 @@ class GcalProvider:
             self._http = None
 
     # -- internals
+
+    @contextlib.contextmanager
+    def _gone_or_changed(self, calendar: str, event_id: str) -> Iterator[None]:
+        """A 412 to a conditional write: NotFoundError when the event is deleted (its
+        deletion gave it a new etag), else the ConflictError as it came."""
+        try:
+            yield
+        except ConflictError:
+            current = self._get_item(calendar, event_id)
+            if current is None or current.get("status") == "cancelled":
+                raise NotFoundError(
+                    f"google source {self.source.name}: {event_id} is deleted"
+                ) from None
+            raise
 
     def _get_item(self, calendar: str, event_id: str) -> dict[str, Any] | None:
         """The Events resource as Google answers it (also when cancelled); None when unknown."""
