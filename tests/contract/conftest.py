@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from contract_setups import MemorySetUp, SetUp
+
+from contract.setups import MemorySetUp, SetUp
 
 SETUPS = ("memory", "radicale", "xandikos", "google")
 
@@ -21,10 +22,10 @@ def _open(name: str, request: pytest.FixtureRequest, folder: Path) -> SetUp:
     if name == "memory":
         return MemorySetUp()
     if name == "google":
-        from contract_google import GoogleSetUp  # loads the Google client only when used
+        from contract.google_setup import GoogleSetUp  # loads the Google client only when used
 
         return GoogleSetUp(request.getfixturevalue("google_fake"), folder)
-    from contract_dav import DavSetUp
+    from contract.dav_setup import DavSetUp
 
     server = request.getfixturevalue(name)
     assert server.running, f"{server.name} has stopped; see {server.log_file}"

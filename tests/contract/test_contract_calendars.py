@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from contract_setups import SetUp
+from contract.setups import SetUp
 
 
 def test_list_calendars_holds_the_calendar(setup: SetUp) -> None:

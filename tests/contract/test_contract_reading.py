@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from contract_setups import END, SCOPE, START, SetUp, followup, read, utc
 
+from contract.setups import END, SCOPE, START, SetUp, followup, read, utc
 from syncd.errors import NotFoundError
 from syncd.model import CalendarEvent
 

@@ -12,8 +12,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from contract_setups import SetUp, followup, read
 
+from contract.setups import SetUp, followup, read
 from syncd.errors import ConflictError, NotFoundError, RefusedError
 from syncd.model import FollowUp
 

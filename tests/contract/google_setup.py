@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from contract_setups import CONFIG, HOUR, WEEK, User, source_config
 from fakes.google_calendar import FakeGoogleCalendar
 
+from contract.setups import CONFIG, HOUR, WEEK, User, source_config
 from providers import CalendarInfo, Provider, open_provider
 from providers.google.events import markers_body, owned_body
 from providers.google.provider import GcalProvider

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import icalendar
-from contract_setups import CONFIG, HOUR, WEEK, ZONE, User, source_config
 from proxy import CountingProxy
 from servers import CalendarHandle, DavServer, make_calendar
 
+from contract.setups import CONFIG, HOUR, WEEK, ZONE, User, source_config
 from providers import CalendarInfo, Provider, open_provider
 from providers.caldav import ical
 from providers.caldav.davxml import Fetched

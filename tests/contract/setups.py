@@ -5,7 +5,7 @@ A set-up gives a fresh calendar, a provider that can read and write it, and a
 removes events straight into the service (never through the provider). It also
 does to the service what only the service does: refuse sync tokens, delete a
 calendar, take write access away. That adapter is the one part written per
-backend (here the memory provider; ``contract_dav`` and ``contract_google`` for
+backend (here the memory provider; ``dav_setup`` and ``google_setup`` for
 the real ones); the tests in ``test_contract_*.py`` are backend-neutral.
 """
 
