@@ -61,20 +61,17 @@ def free_port() -> int:
         return port
 
 
-def radicale_command(port: int, storage: Path, htpasswd: Path | None = None) -> list[str]:
-    """Radicale on 127.0.0.1:``port``: plain htpasswd auth when given, else any login.
+def _radicale_command(port: int, storage: Path, htpasswd: Path) -> list[str]:
+    """Radicale on 127.0.0.1:``port`` with plain htpasswd auth.
 
     No auth delay and no delay on errors: Radicale's defaults (1 s each) would
     only slow a loopback server down.
     """
-    auth = ["--auth-type", "none"]
-    if htpasswd is not None:
-        auth = ["--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
-                "--auth-htpasswd-encryption", "plain"]  # fmt: skip
     return [
         sys.executable, "-m", "radicale", "--config", "",
         "--server-hosts", f"127.0.0.1:{port}", "--storage-filesystem-folder", str(storage),
-        *auth, "--auth-delay", "0", "--server-delay-on-error", "0",
+        "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
+        "--auth-htpasswd-encryption", "plain", "--auth-delay", "0", "--server-delay-on-error", "0",
     ]  # fmt: skip
 
 
@@ -86,7 +83,7 @@ def embedded_radicale(folder: Path) -> Iterator[EmbeddedServer]:
     users.write_text(f"{DEMO_USER}:{password}\n")
     users.chmod(0o600)
     port = free_port()
-    argv = radicale_command(port, folder / "collections", users)
+    argv = _radicale_command(port, folder / "collections", users)
     with (folder / "radicale.log").open("ab") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     server = EmbeddedServer(f"http://127.0.0.1:{port}/", DEMO_USER, password, process)

@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 from fakes.google_calendar import FakeGoogleCalendar
+from servers import free_port
 
 from providers import CalendarInfo, ReadScope
 from providers.google.auth import authorize_google
 from providers.google.provider import SCOPES, GcalProvider
 from syncd.config import Config, SourceConfig
-from syncd.demo import free_port
 from syncd.errors import AuthError
 
 CONFIG = Config()
