@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class SyncdError(Exception):
     """Base of every error syncd reports to its user."""
@@ -48,3 +50,32 @@ class NotFoundError(ProviderError):
 
 class RefusedError(ProviderError):
     """The server refuses this write and will go on refusing it (403: a read-only calendar)."""
+
+
+# --- text and headers every caller reads the same way ---
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of white space (line breaks too) made one space."""
+    return " ".join(text.split())
+
+
+def retry_after_seconds(value: object, now: dt.datetime) -> float | None:
+    """A Retry-After header in seconds from ``now`` (aware): delta-seconds or an HTTP date.
+
+    None when absent or unreadable; a date in the past is 0.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    import email.utils  # only now: a header date is rare, and the module is not small
+
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())

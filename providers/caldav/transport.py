@@ -16,7 +16,6 @@ import os
 import subprocess
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import niquests
@@ -29,6 +28,7 @@ from syncd.errors import (
     NotFoundError,
     ProviderError,
     TransientError,
+    retry_after_seconds,
 )
 
 if TYPE_CHECKING:
@@ -101,18 +101,7 @@ def resolve_password(source: SourceConfig) -> str | None:
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date); None without one."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return retry_after_seconds(headers.get("Retry-After"), dt.datetime.now(dt.UTC))
 
 
 class DavHttp:

@@ -15,7 +15,7 @@ status, Google's reason and message.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
+import datetime as dt
 import http.client
 import json
 import logging
@@ -36,6 +36,8 @@ from syncd.errors import (
     NotFoundError,
     ProviderError,
     TransientError,
+    one_line,
+    retry_after_seconds,
 )
 
 log = logging.getLogger(__name__)
@@ -195,23 +197,7 @@ def error_reason(error: HttpError) -> tuple[str, str]:
     return reason, str(message)
 
 
-def one_line(text: str) -> str:
-    """The text with every run of white space (newlines too) made one space."""
-    return " ".join(text.split())
-
-
 def _retry_after(error: HttpError) -> float | None:
     """Retry-After in seconds (delta-seconds or an HTTP date); None when absent or bad."""
     value = error.resp.get("retry-after") if error.resp is not None else None
-    if not value:
-        return None
-    value = str(value).strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return retry_after_seconds(value, dt.datetime.now(dt.UTC))
