@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.config import Config, SourceConfig
+from syncd.config import Config, parse_config
+from syncd.errors import SyncdError
 
 DEMO_USER = "demo"
 CALENDAR = "Interviews"
@@ -162,11 +163,7 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
             calendar_url = _make_calendar(server)
             for name, text in sample_interviews(zone, dt.datetime.now(zone).date()).items():
                 _put(server, calendar_url + name, text)
-            source = SourceConfig(
-                name="demo", kind="caldav", url=server.url, username=server.user,
-                password_env="SYNCD_DEMO_PASSWORD", calendars=(CALENDAR,),
-            )  # fmt: skip
-            config = Config(timezone=zone, state_dir=folder / "state", sources=(source,))
+            config = demo_config(server, folder / "state", zone)
             with _environ("SYNCD_DEMO_PASSWORD", server.password):
                 store = StateStore(config.state_dir)
                 try:
@@ -174,7 +171,7 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
                 finally:
                     store.close()
             if outcome.error is not None:
-                raise outcome.error
+                raise SyncdError(outcome.line)
             rows = read_back(server, calendar_url, zone)
             click.echo(format_table(rows))
             if keep:
@@ -186,6 +183,19 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
                 with contextlib.suppress(KeyboardInterrupt):
                     server.process.wait()
             return rows
+
+
+def demo_config(server: EmbeddedServer, state_dir: Path, zone: ZoneInfo) -> Config:
+    """The config a user would write for the embedded server, through the same loader."""
+    from providers import config_sections
+
+    source = {
+        "name": "demo", "kind": "caldav", "url": server.url, "username": server.user,
+        "password_env": "SYNCD_DEMO_PASSWORD", "calendars": [CALENDAR],
+    }  # fmt: skip
+    data = {"state_dir": str(state_dir), "sources": [source]}
+    config = parse_config(data, "the demo's config", config_sections())
+    return dataclasses.replace(config, timezone=zone)
 
 
 @contextlib.contextmanager
