@@ -9,7 +9,8 @@ once. googleapiclient's own ``execute(num_retries=...)`` is not used: it ignores
 ``Retry-After``.
 
 Error text is one line and never holds a token: it names the operation, the
-status, Google's reason and message.
+status, Google's reason and message; not the source (the caller puts it in
+front, see ``syncd.errors.source_line``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from syncd.errors import (
     NotFoundError,
     ProviderError,
     TransientError,
+    network_reason,
     one_line,
     retry_after_seconds,
 )
@@ -122,7 +124,7 @@ class Retrier:
             except google.auth.exceptions.RefreshError as error:
                 failure = refresh_failure(error, self.source)
             except NETWORK_ERRORS as error:
-                failure = Failure(f"network error ({type(error).__name__})", transient=True)
+                failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
                 assert failure.error is not None
                 raise failure.error
@@ -130,8 +132,7 @@ class Retrier:
             spent = self.clock() - started
             if attempt >= self.policy.attempts or spent + wait > self.policy.budget:
                 raise TransientError(
-                    f"google source {self.source}: {what}: {failure.text}"
-                    f" (gave up after {attempt} attempts in {spent:.0f}s)",
+                    f"{what}: {failure.text} (gave up after {attempt} attempts in {spent:.0f}s)",
                     retry_after=failure.retry_after,
                 )
             log.info("%s: %s: %s; retrying in %.1fs", self.source, what, failure.text, wait)
@@ -143,7 +144,7 @@ def classify(error: HttpError, source: str, what: str) -> Failure:
     status = error.status_code
     reason, message = error_reason(error)
     text = one_line(f"{status} {reason or 'error'}: {message}" if message else f"{status} {reason}")
-    where = f"google source {source}: {what}: {text}"
+    where = f"{what}: {text}"
     retry_after = _retry_after(error)
     if status == 429 or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS):
         return Failure(text, transient=True, retry_after=retry_after)
@@ -151,10 +152,7 @@ def classify(error: HttpError, source: str, what: str) -> Failure:
     if status == 403 and reason in QUOTA_REASONS:
         typed = TransientError(where, retry_after=retry_after)
     elif status == 401 or (status == 403 and reason == "insufficientPermissions"):
-        typed = AuthError(
-            f"google source {source}: Google refused its credentials ({text});"
-            f" run: {auth_command(source)}"
-        )
+        typed = AuthError(f"Google refused its credentials ({text}); run: {auth_command(source)}")
     elif status == 404:
         typed = NotFoundError(where)
     elif status == 410:
@@ -173,10 +171,7 @@ def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> 
     return Failure(
         "token refresh refused",
         transient=False,
-        error=AuthError(
-            f"google source {source}: access was revoked or has expired;"
-            f" run: {auth_command(source)}"
-        ),
+        error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
     )
 
 
