@@ -93,7 +93,7 @@ class DavProvider:
         if match is not None:
             return match
         if _is_url(name):
-            raise NotFoundError(f'source "{self.source.name}": no calendar at {name}')
+            raise NotFoundError(f"no calendar at {name}")
         with self.http.translated(f'creating calendar "{name}"'):
             created = self._get_principal().make_calendar(name=name)
             assert isinstance(created, Calendar), "a sync client answers at once"
@@ -299,7 +299,7 @@ class DavProvider:
         if response.status_code in (409, 412):
             conditions = davxml.error_conditions(response.content or b"")
             why = "its UID is in use" if "no-uid-conflict" in conditions else "it exists already"
-            raise ConflictError(f'source "{self.source.name}": {url}: not created: {why}')
+            raise ConflictError(f"{url}: not created: {why}")
         return self._written(response, calendar, url, body, "creating")
 
     def update(self, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
@@ -307,21 +307,21 @@ class DavProvider:
         calendar = self._calendar_id(followup.target)
         url = _object_url(calendar, resource or ical.followup_href_name(followup.id))
         if not etag:
-            raise ConflictError(f'source "{self.source.name}": {url}: no etag to update against')
+            raise ConflictError(f"{url}: no etag to update against")
         body = ical.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-Match": etag})
         if response.status_code == 412:
-            raise ConflictError(f'source "{self.source.name}": {url}: changed meanwhile')
+            raise ConflictError(f"{url}: changed meanwhile")
         return self._written(response, calendar, url, body, "updating")
 
     def delete(self, calendar: str, resource: str, etag: str) -> None:
         """DELETE ``If-Match: etag``; ConflictError when it changed, NotFoundError when gone."""
         url = _object_url(self._calendar_id(calendar), resource)
         if not etag:
-            raise ConflictError(f'source "{self.source.name}": {url}: no etag to delete against')
+            raise ConflictError(f"{url}: no etag to delete against")
         response = self.http.send("DELETE", url, b"", {"If-Match": etag})
         if response.status_code == 412:
-            raise ConflictError(f'source "{self.source.name}": {url}: changed meanwhile')
+            raise ConflictError(f"{url}: changed meanwhile")
         if not 200 <= (response.status_code or 0) < 300:
             raise self.http.fail(response, f"deleting {url}")
 
@@ -349,7 +349,7 @@ class DavProvider:
         calendars = self._calendars if self._calendars is not None else self.list_calendars()
         match = _find(calendars, ref)
         if match is None:
-            raise NotFoundError(f'source "{self.source.name}": no calendar "{ref}"')
+            raise NotFoundError(f'no calendar "{ref}"')
         return match.id
 
     def _get_principal(self) -> Principal:
