@@ -36,10 +36,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from providers import CalendarInfo, ReadScope  # noqa: E402
+from providers import CalendarInfo, ReadScope, config_sections  # noqa: E402
 from providers.caldav import ical  # noqa: E402
 from providers.caldav.provider import DavProvider, open_source  # noqa: E402
-from syncd.config import Config, SourceConfig  # noqa: E402
+from syncd.config import Config, parse_config  # noqa: E402
 from tests.servers import (  # noqa: E402
     CalendarHandle,
     DavServer,
@@ -137,13 +137,12 @@ def run(
     calendar = make_calendar(server, "Bench")
     _, fill_time = timed(lambda: fill(calendar, count))
     os.environ["BENCH_DAV_PASSWORD"] = server.password
-    source = SourceConfig(
-        name="bench",
-        kind="caldav",
-        url=server.url,
-        username=server.username,
-        password_env="BENCH_DAV_PASSWORD",
-    )
+    source = parse_config(
+        {"sources": [{"name": "bench", "kind": "caldav", "url": server.url,
+                      "username": server.username, "password_env": "BENCH_DAV_PASSWORD"}]},
+        "the bench's config",
+        config_sections(),
+    ).sources[0]  # fmt: skip
     provider: DavProvider = open_source(source, Config())
     target = CalendarInfo(calendar.url, calendar.name)
     counter = ParseCounter()

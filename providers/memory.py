@@ -8,8 +8,8 @@ must (docs/providers.md): a full read returns exactly the events overlapping
 [scope.start, scope.end). The core's tests drive the engine through it; the real
 providers pass the same contract suite (tests/contract) against real servers.
 
-Follow-ups live at the resource of their identity, so an object whose resource
-has the form of a follow-up id stands for that slot.
+Follow-ups live at the resource of their identity: an event whose resource is
+its id, a follow-up id in form, stands for that slot (docs/providers.md).
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ class MemoryProvider:
                     etag=f'"{number}"',
                     resource=resource,
                     series=resource if series else "",
-                    slot=resource if is_followup_id(resource) else "",
+                    slot=resource if event.id == resource and is_followup_id(resource) else "",
                     event_type="default",
                 )
                 for event in events

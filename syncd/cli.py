@@ -8,24 +8,35 @@ Adding a command: a function decorated with ``@main.command()`` (or a group's),
 taking ``click.Context`` with ``@click.pass_context`` and calling
 ``load_from_context(ctx)`` for the config; add ``@config_option`` so that
 ``syncd CMD --config PATH`` works as well as ``syncd --config PATH CMD``. Import
-providers, the engine or the daemon inside the function, never at module level:
-``syncd --help`` must not load the Google client, caldav or icalendar.
+the engine or the daemon inside the function, never at module level: ``syncd
+--help`` must not load the Google client, caldav or icalendar. Kinds of source
+come from the provider registry (``providers``), whose packages are light until
+a source is opened; ``syncd auth KIND`` lists the kinds that have an auth step.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import shlex
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from providers import ProviderKind, SourceFinder, config_sections, get_kind, kinds
 from syncd import __version__
-from syncd.config import QUOTA_INTERVAL, Config, describe, load_config, resolve_config_path
-from syncd.errors import ConfigError, SyncdError
+from syncd.config import (
+    QUOTA_INTERVAL,
+    Config,
+    SourceConfig,
+    describe,
+    load_config,
+    resolve_config_path,
+)
+from syncd.errors import ConfigError, SourcesFailed, SyncdError
 from syncd.logs import setup_logging
+
+if TYPE_CHECKING:
+    from syncd.runner import SourceOutcome
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -33,8 +44,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(error: SyncdError, code: int) -> NoReturn:
-    # One line whatever the message holds: a log scraper or a user reads one line.
-    click.echo(" ".join(str(error).split("\n")), err=True)
+    # One line whatever the message holds (one per failed source): a log scraper
+    # or a user reads one line.
+    lines = error.lines if isinstance(error, SourcesFailed) else [str(error)]
+    for line in lines:
+        click.echo(" ".join(line.split("\n")), err=True)
     raise click.exceptions.Exit(code)
 
 
@@ -84,7 +98,8 @@ def load_from_context(ctx: click.Context) -> Config:
     """The config this invocation names, loaded once; ConfigError when it is wrong."""
     state = ctx.ensure_object(CliState)
     if state.config is None:
-        state.config = load_config(resolve_config_path(state.config_option))
+        path = resolve_config_path(state.config_option)
+        state.config = load_config(path, config_sections())
     return state.config
 
 
@@ -110,7 +125,7 @@ def config_group() -> None:
 def config_check(ctx: click.Context) -> None:
     """Validate the config and print the resolved values (exit 2 when it is wrong)."""
     config = load_from_context(ctx)
-    click.echo(describe(config), nl=False)
+    click.echo(describe(config, config_sections()), nl=False)
     for note in config_notes(config):
         click.echo(f"note: {note}", err=True)
 
@@ -123,14 +138,7 @@ def config_notes(config: Config) -> list[str]:
     if config.interval < QUOTA_INTERVAL:
         notes.append("interval: under 30s spends API quota")
     for number, source in enumerate(config.sources, 1):
-        where = f"[sources.{number}]"
-        if source.password_env and source.password_env not in os.environ:
-            notes.append(f"{where} password_env: {source.password_env} is not set here")
-        if source.client_secrets and not source.client_secrets.exists():
-            notes.append(f"{where} client_secrets: {source.client_secrets} does not exist yet")
-        if source.token_file and not source.token_file.exists():
-            command = f"syncd auth google {shlex.quote(source.name)}"
-            notes.append(f"{where} token_file: not authorized yet; run: {command}")
+        notes += [f"[sources.{number}] {note}" for note in get_kind(source.kind).notes(source)]
     return notes
 
 
@@ -172,9 +180,7 @@ def run_command(ctx: click.Context, once: bool, dry_run: bool) -> None:
                 f"{outcome.source}: {verb} create {counts['create']}, update {counts['update']},"
                 f" delete {counts['delete']}"
             )
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        raise SyncdError("; ".join(f"{o.source}: {o.error}" for o in failed))
+    _raise_failures(outcomes)
 
 
 @main.command("plan")
@@ -214,14 +220,19 @@ def plan_command(ctx: click.Context, as_json: bool) -> None:
             )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-    elif not rows:
+    elif not rows and all(o.ok for o in outcomes):
         click.echo("nothing to do")
     for row in rows if not as_json else []:
         title = row["title"] or row["id"]
         click.echo(f"{row['op']:<7} {row['start'][:16]:<16}  {title}  ({row['reason']})")
-    failed = [o for o in outcomes if not o.ok]
+    _raise_failures(outcomes)
+
+
+def _raise_failures(outcomes: list[SourceOutcome]) -> None:
+    """SourcesFailed (exit 1) with one line per source whose pass failed, if any did."""
+    failed = [o.line for o in outcomes if not o.ok]
     if failed:
-        raise SyncdError("; ".join(f"{o.source}: {o.error}" for o in failed))
+        raise SourcesFailed(failed)
 
 
 @main.command("demo")
@@ -237,41 +248,40 @@ def demo_command(keep: bool, zone_name: str | None) -> None:
     run_demo(keep=keep, zone=ZoneInfo(zone_name or system_zone_name()))
 
 
-@main.group("auth")
+class KindCommands(SyncdGroup):
+    """``syncd auth``: one subcommand per kind of source that has an auth step (the registry's)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, kind in kinds().items() if kind.auth is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        kind = kinds().get(cmd_name)
+        if kind is None or kind.auth is None:
+            return None
+        return config_option(kind.auth(_finder(kind)))
+
+
+def _finder(kind: ProviderKind) -> SourceFinder:
+    """How a kind's command finds the source named on the command line (a usage error if none)."""
+
+    def find(ctx: click.Context, name: str) -> SourceConfig:
+        config = load_from_context(ctx)
+        of_kind = [s for s in config.sources if s.kind == kind.name]
+        found = next((s for s in of_kind if s.name.casefold() == name.casefold()), None)
+        if found is None:
+            names = ", ".join(s.name for s in of_kind) or "none"
+            raise click.UsageError(
+                f"no {kind.title} source named {name!r} in {config.path}"
+                f" ({kind.title} sources: {names})"
+            )
+        return found
+
+    return find
+
+
+@main.group("auth", cls=KindCommands)
 def auth_group() -> None:
     """Give syncd access to an account."""
-
-
-@auth_group.command("google")
-@click.argument("source_name", metavar="SOURCE")
-@click.option(
-    "--no-browser",
-    is_flag=True,
-    help="Print the link (and the SSH tunnel to use) instead of opening a browser.",
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=0,
-    show_default=True,
-    help="Loopback port Google redirects to (0: any free one).",
-)
-@config_option
-@click.pass_context
-def auth_google_command(ctx: click.Context, source_name: str, no_browser: bool, port: int) -> None:
-    """Authorize a Google source in the browser; its token file is written (0600)."""
-    from providers.google.auth import authorize_google
-
-    config = load_from_context(ctx)
-    wanted = source_name.casefold()
-    source = next((s for s in config.sources if s.name.casefold() == wanted), None)
-    if source is None or source.kind != "google":
-        google = ", ".join(s.name for s in config.sources if s.kind == "google") or "none"
-        raise click.UsageError(
-            f"no Google source named {source_name!r} in {config.path} (Google sources: {google})"
-        )
-    path = authorize_google(source, open_browser=not no_browser, port=port, echo=click.echo)
-    click.echo(f"{source.name}: authorized; the token is saved in {path}")
 
 
 @main.command("status")

@@ -1,9 +1,14 @@
-"""The config: TOML into frozen dataclasses, every default of SPEC section 10.
+"""The config: TOML into frozen dataclasses, with the defaults of docs/behaviour.md.
 
 Top-down: the value classes; the schema (per table: key -> validator and
-default, as khal's settings spec; the validators live in ``syncd.config_values``);
-the loader; ``describe`` for ``syncd config check``. Parsing is pure:
+default, as khal's settings spec; ``Key`` and ``Section`` come from
+``syncd.config_schema``, the validators from ``syncd.config_values``); the
+loader; ``describe`` for ``syncd config check``. Parsing is pure:
 only the machine-dependent defaults (zone, folders) look at the environment.
+
+A source's own keys belong to its kind: each kind of provider declares them
+as a ``Section`` (keys, the frozen dataclass they fill, checks across keys),
+and the loader is handed those sections (``Kinds``); this module knows no kind.
 """
 
 from __future__ import annotations
@@ -11,34 +16,38 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
+import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from syncd.config_schema import (
+    Key,
+    Kinds,
+    Section,
+    read_table,
+    refuse_unknown,
+    table_lines,
+    where,
+)
 from syncd.config_values import (
     Invalid,
-    Validator,
     absolute_path,
     addresses,
-    argv,
     clock_time,
     dates,
     delay,
     did_you_mean,
     domains,
     duration,
-    env_name,
     holiday_country,
-    http_url,
     nonempty_text,
-    optional_http_url,
     patterns,
     reminders,
     show,
@@ -53,20 +62,22 @@ from syncd.errors import ConfigError
 
 @dataclasses.dataclass(frozen=True)
 class SourceConfig:
+    """One ``[[sources]]`` table: the keys every kind shares, and its kind's own ``settings``."""
+
     name: str
-    kind: str  # "caldav" | "google"
+    kind: str  # a kind of the provider registry, e.g. "caldav"
     calendars: tuple[str, ...] = ()  # display names, URLs or ids; () = all
     target_calendar: str = ""  # "" = the interview's own calendar
     me: tuple[str, ...] = ()  # the user's attendee addresses, lowercased
-    # caldav
-    url: str = ""
-    username: str = ""
-    password_env: str = ""
-    password_command: tuple[str, ...] = ()
-    # google
-    client_secrets: Path | None = None
-    token_file: Path | None = None
-    api_endpoint: str = ""
+    settings: Any = None  # the kind's own frozen dataclass (its Section's cls)
+
+    def signature(self) -> str:
+        """A digest of what decides which calendars the source resolves to (a cache key).
+
+        A digest, not the values: a password command may hold a secret.
+        """
+        text = repr((self.kind, self.settings, self.calendars, self.target_calendar))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +128,7 @@ class Config:
 # --- defaults that depend on the machine ---
 
 LOCALTIME = Path("/etc/localtime")
-# An interval under this spends API quota; `config check` and `syncd run` warn (SPEC section 8).
+# An interval under this spends API quota; `config check` and `syncd run` warn.
 QUOTA_INTERVAL = dt.timedelta(seconds=30)
 
 
@@ -159,27 +170,6 @@ def resolve_config_path(option: str | None) -> Path:
 
 
 # --- the schema: every key, its validator and its default, in one place ---
-
-REQUIRED: Any = object()
-
-
-@dataclasses.dataclass(frozen=True)
-class Key:
-    """One config key: ``check`` turns the TOML value into the typed one.
-
-    ``default`` is written as in the file (``"60m"``) and goes through ``check``
-    too; a callable computes it; REQUIRED means the key must be there.
-    """
-
-    check: Validator
-    default: Any = REQUIRED
-
-
-def _both_passwords(values: Mapping[str, Any]) -> None:
-    if values["password_env"] and values["password_command"]:
-        raise Invalid("set password_env or password_command, not both", key="password_command")
-
-
 def _something_detects(values: Mapping[str, Any]) -> None:
     if not (values["keywords"] or values["patterns"] or values["categories"]):
         raise Invalid("nothing would be detected: set keywords, patterns or categories", "keywords")
@@ -191,15 +181,6 @@ def _later(first: str, second: str) -> Callable[[Mapping[str, Any]], None]:
             raise Invalid(f"must be later than {first} ({values[first]:%H:%M})", key=second)
 
     return check
-
-
-@dataclasses.dataclass(frozen=True)
-class Section:
-    """The keys of one table, the class they fill, and checks across keys."""
-
-    keys: Mapping[str, Key]
-    cls: type[Any] | None = None
-    checks: tuple[Callable[[Mapping[str, Any]], None], ...] = ()
 
 
 TOP = Section(
@@ -244,7 +225,7 @@ SECTIONS = {
             "afternoon": Key(clock_time, "15:00"),
             "duration": Key(duration, "15m"),
             "reminders": Key(reminders, [10]),
-            "holidays": Key(holiday_country, ""),
+            "holidays": Key(holiday_country, "", empty_means="no public holidays"),
             "skip_dates": Key(dates, []),
         },
         CallsConfig,
@@ -252,104 +233,43 @@ SECTIONS = {
     ),
 }
 
+# The keys every source has; "kind" is checked against the kinds the loader is given.
 SOURCE = Section(
     {
         "name": Key(nonempty_text),
-        "kind": Key(source_kind),
-        "calendars": Key(text_list, []),
-        "target_calendar": Key(text, ""),
+        "kind": Key(text),
+        "calendars": Key(text_list, [], empty_means="all calendars"),
+        "target_calendar": Key(text, "", empty_means="the interview's own calendar"),
         "me": Key(addresses, []),
     }
 )
-
-SOURCE_KINDS = {
-    "caldav": Section(
-        {
-            "url": Key(http_url),
-            "username": Key(text, ""),
-            "password_env": Key(env_name, ""),
-            "password_command": Key(argv, []),
-        },
-        checks=(_both_passwords,),
-    ),
-    "google": Section(
-        {
-            "client_secrets": Key(absolute_path),
-            "token_file": Key(absolute_path),
-            "api_endpoint": Key(optional_http_url, ""),
-        }
-    ),
-}
 
 
 # --- the loader ---
 
 
-def _where(section: str, key: str = "") -> str:
-    """How an error names a key: ``interval``, ``[calls] morning``, ``[sources.2] url``."""
-    if not section:
-        return key
-    return f"[{section}] {key}" if key else f"[{section}]"
-
-
-def _refuse_unknown(
-    table: Mapping[str, Any],
-    allowed: Iterable[str],
-    section: str,
-    file: str,
-    elsewhere: Mapping[str, str] | None = None,
-) -> None:
-    known = list(allowed)
-    for name in table:
-        if name in known:
-            continue
-        problem = (elsewhere or {}).get(name) or "unknown key" + (
-            did_you_mean(name, known) or "; known keys: " + ", ".join(known)
-        )
-        raise ConfigError(file, _where(section, name), problem)
-
-
-def _read(table: Mapping[str, Any], spec: Section, section: str, file: str) -> dict[str, Any]:
-    """The typed values of the keys in ``spec``, defaults filled in; the first error raised."""
-    values: dict[str, Any] = {}
-    for name, key in spec.keys.items():
-        if name in table:
-            raw = table[name]
-        elif key.default is REQUIRED:
-            raise ConfigError(file, _where(section, name), "missing; this key is required")
-        else:
-            raw = key.default() if callable(key.default) else key.default
-        try:
-            values[name] = key.check(raw)
-        except Invalid as exc:
-            raise ConfigError(file, _where(section, name), str(exc)) from None
-    for check in spec.checks:
-        try:
-            check(values)
-        except Invalid as exc:
-            raise ConfigError(file, _where(section, exc.key), str(exc)) from None
-    return values
-
-
-def _read_source(table: Mapping[str, Any], section: str, file: str) -> dict[str, Any]:
+def _read_source(table: Mapping[str, Any], section: str, file: str, kinds: Kinds) -> SourceConfig:
     kind = table.get("kind")
-    spec = SOURCE_KINDS.get(kind) if isinstance(kind, str) else None
-    others = {other: s for other, s in SOURCE_KINDS.items() if s is not spec}
+    spec = kinds.get(kind) if isinstance(kind, str) else None
     elsewhere = {
         key: f"not a key of a {kind} source ({key} is for {other} sources)"
-        for other, other_spec in others.items()
+        for other, other_spec in kinds.items()
+        if other_spec is not spec
         for key in other_spec.keys
     }
     if spec is None:  # kind missing or wrong: say so below, after any typo
-        allowed = [*SOURCE.keys, *(key for s in SOURCE_KINDS.values() for key in s.keys)]
-        _refuse_unknown(table, allowed, section, file)
+        allowed = [*SOURCE.keys, *(key for s in kinds.values() for key in s.keys)]
+        refuse_unknown(table, allowed, section, file)
     else:
-        _refuse_unknown(table, [*SOURCE.keys, *spec.keys], section, file, elsewhere)
-    values = _read(table, SOURCE, section, file)
-    return values | _read(table, SOURCE_KINDS[values["kind"]], section, file)
+        refuse_unknown(table, [*SOURCE.keys, *spec.keys], section, file, elsewhere)
+    shared = dataclasses.replace(SOURCE, keys={**SOURCE.keys, "kind": Key(source_kind(kinds))})
+    values = read_table(table, shared, section, file)
+    own = kinds[values["kind"]]
+    settings = read_table(table, own, section, file)
+    return SourceConfig(**values, settings=own.cls(**settings) if own.cls else None)
 
 
-def _read_sources(value: object, file: str) -> tuple[SourceConfig, ...]:
+def _read_sources(value: object, file: str, kinds: Kinds) -> tuple[SourceConfig, ...]:
     if not isinstance(value, list):
         raise ConfigError(file, "sources", f"expected [[sources]] tables, got {type_name(value)}")
     numbers: dict[str, int] = {}
@@ -357,45 +277,48 @@ def _read_sources(value: object, file: str) -> tuple[SourceConfig, ...]:
     for number, table in enumerate(value, 1):
         section = f"sources.{number}"
         if not isinstance(table, dict):
-            raise ConfigError(file, _where(section), f"expected a table, got {type_name(table)}")
-        values = _read_source(table, section, file)
-        name = values["name"]
-        if name.casefold() in numbers:
-            taken = f"sources.{numbers[name.casefold()]}"
-            problem = f"{show(name)} is taken by {taken}; names must be unique"
-            raise ConfigError(file, _where(section, "name"), problem)
-        numbers[name.casefold()] = number
-        sources.append(SourceConfig(**values))
+            raise ConfigError(file, where(section), f"expected a table, got {type_name(table)}")
+        source = _read_source(table, section, file, kinds)
+        if source.name.casefold() in numbers:
+            taken = f"sources.{numbers[source.name.casefold()]}"
+            problem = f"{show(source.name)} is taken by {taken}; names must be unique"
+            raise ConfigError(file, where(section, "name"), problem)
+        numbers[source.name.casefold()] = number
+        sources.append(source)
     return tuple(sources)
 
 
-def parse_config(data: Mapping[str, Any], file: str) -> Config:
+def parse_config(data: Mapping[str, Any], file: str, kinds: Kinds) -> Config:
     """The Config for parsed TOML ``data``; ``file`` names it in errors.
 
+    ``kinds`` are the kinds of source known (the provider registry's sections).
     Raises ConfigError for the first problem: unknown keys and sections first
     (in file order), then the keys in schema order.
     """
     names = [*TOP.keys, "sources", *SECTIONS]
     for name, value in data.items():
         if name not in names:
-            what, where = ("section", f"[{name}]") if isinstance(value, dict) else ("key", name)
+            what, place = ("section", f"[{name}]") if isinstance(value, dict) else ("key", name)
             hint = did_you_mean(name, names) or "; known: " + ", ".join(names)
-            raise ConfigError(file, where, f"unknown {what}{hint}")
-    top = _read(data, TOP, "", file)
-    sources = _read_sources(data.get("sources", []), file)
+            raise ConfigError(file, place, f"unknown {what}{hint}")
+    top = read_table(data, TOP, "", file)
+    sources = _read_sources(data.get("sources", []), file, kinds)
     sections = {}
     for name, spec in SECTIONS.items():
         table = data.get(name, {})
         if not isinstance(table, dict):
-            raise ConfigError(file, _where(name), f"expected a table, got {type_name(table)}")
-        _refuse_unknown(table, spec.keys, name, file)
+            raise ConfigError(file, where(name), f"expected a table, got {type_name(table)}")
+        refuse_unknown(table, spec.keys, name, file)
         assert spec.cls is not None
-        sections[name] = spec.cls(**_read(table, spec, name, file))
+        sections[name] = spec.cls(**read_table(table, spec, name, file))
     return Config(**top, sources=sources, **sections)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate the TOML file at ``path``; ConfigError names what is wrong."""
+def load_config(path: Path, kinds: Kinds) -> Config:
+    """Read and validate the TOML file at ``path``; ConfigError names what is wrong.
+
+    ``kinds``: as for ``parse_config``.
+    """
     file = str(path)
     try:
         document = path.read_bytes().decode("utf-8")
@@ -411,7 +334,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(file, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(file, exc, document) from None
-    return dataclasses.replace(parse_config(data, file), path=path)
+    return dataclasses.replace(parse_config(data, file, kinds), path=path)
 
 
 def _syntax_error(file: str, exc: tomllib.TOMLDecodeError, document: str) -> ConfigError:
@@ -431,58 +354,17 @@ def _syntax_error(file: str, exc: tomllib.TOMLDecodeError, document: str) -> Con
 
 # --- the resolved values, as text ---
 
-_EMPTY_MEANS = {
-    "calendars": "all calendars",
-    "target_calendar": "the interview's own calendar",
-    "api_endpoint": "Google's",
-    "holidays": "no public holidays",
-}
 
+def describe(config: Config, kinds: Kinds) -> str:
+    """The resolved config as TOML, every default filled in; secrets are not shown.
 
-def format_duration(value: dt.timedelta) -> str:
-    """A timedelta as the config writes it: ``"1h30m"``, ``"7d"``."""
-    seconds, parts = int(value.total_seconds()), []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0m"
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, dt.timedelta):
-        return json.dumps(format_duration(value))
-    if isinstance(value, dt.time):
-        return f'"{value:%H:%M}"'
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml(item) for item in value) + "]"
-    if isinstance(value, ZoneInfo | Path):
-        value = str(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _lines(values: object, spec: Section) -> list[str]:
-    lines = []
-    for name in spec.keys:
-        value = getattr(values, name)
-        shown = _toml(value)
-        if name == "password_command" and value:
-            shown = _toml([value[0], "..."]) + "  # arguments not shown"
-        elif not value and name in _EMPTY_MEANS:
-            shown += f"  # {_EMPTY_MEANS[name]}"
-        lines.append(f"{name} = {shown}")
-    return lines
-
-
-def describe(config: Config) -> str:
-    """The resolved config as TOML, every default filled in; secrets are not shown."""
+    ``kinds``: the sections the config was parsed with (they print each source's own keys).
+    """
     lines = [f"# {config.path or 'config'}: valid; resolved values, defaults filled in"]
-    lines += _lines(config, TOP)
+    lines += table_lines(config, TOP)
     for source in config.sources:
-        lines += ["", "[[sources]]", *_lines(source, SOURCE)]
-        lines += _lines(source, SOURCE_KINDS[source.kind])
+        lines += ["", "[[sources]]", *table_lines(source, SOURCE)]
+        lines += table_lines(source.settings, kinds[source.kind])
     for name, spec in SECTIONS.items():
-        lines += ["", f"[{name}]", *_lines(getattr(config, name), spec)]
+        lines += ["", f"[{name}]", *table_lines(getattr(config, name), spec)]
     return "\n".join(lines) + "\n"

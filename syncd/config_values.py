@@ -11,12 +11,10 @@ import difflib
 import json
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-from providers import KINDS
 
 
 class Invalid(ValueError):
@@ -266,11 +264,17 @@ def holiday_country(value: object) -> str:
     return code
 
 
-def source_kind(value: object) -> str:
-    name = _string(value, " or ".join(f'"{kind}"' for kind in KINDS))
-    if name not in KINDS:
-        choices = ", ".join(KINDS)
-        raise Invalid(
-            f"unknown kind {show(name)}, expected one of: {choices}{did_you_mean(name, KINDS)}"
-        )
-    return name
+def source_kind(kinds: Mapping[str, object]) -> Validator:
+    """A validator of ``kind``: one of the names in ``kinds`` (the provider registry's)."""
+    known = list(kinds)
+
+    def check(value: object) -> str:
+        name = _string(value, " or ".join(f'"{kind}"' for kind in known))
+        if name not in known:
+            choices = ", ".join(known)
+            raise Invalid(
+                f"unknown kind {show(name)}, expected one of: {choices}{did_you_mean(name, known)}"
+            )
+        return name
+
+    return check

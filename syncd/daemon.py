@@ -12,7 +12,7 @@ flight is let finish (the engine commits each write with its record) for up to
 STOP_GRACE seconds; past that, or at a second signal, it is cut short between
 two Python steps (a request in flight is abandoned, an open transaction rolls
 back) so that syncd exits 0 within 10 s; the next start finds what the cut pass
-wrote by identity and marker (SPEC section 7).
+wrote by identity and marker (docs/behaviour.md).
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-from syncd.config import QUOTA_INTERVAL, Config, format_duration, load_config
-from syncd.errors import AuthError, ConfigError, TransientError
+from providers import config_sections
+from syncd.config import QUOTA_INTERVAL, Config, load_config
+from syncd.config_schema import format_duration
+from syncd.errors import AuthError, ConfigError, TransientError, source_line
 from syncd.lock import acquire
 from syncd.notify import Notifier, WatchdogThread
 from syncd.runner import SourceOutcome, sweep
@@ -43,7 +45,7 @@ BACKOFF_BASE = 30.0  # the first retry comes within this (or within the interval
 BACKOFF_CAP = 15 * 60.0  # retries are never further apart than this (or the interval if longer)
 RETRY_AFTER_LIMIT = 24 * 3600.0  # a server's Retry-After is honoured up to a day
 MAX_SLEEP = 30.0  # wake at least this often: a laptop back from suspend syncs soon
-STOP_GRACE = 8.0  # seconds a pass in flight may go on after SIGTERM (SPEC: exit within 10 s)
+STOP_GRACE = 8.0  # seconds a pass in flight may go on after SIGTERM (exit within 10 s)
 HANG_LIMIT = 600.0  # no loop progress for this long: stop feeding the systemd watchdog
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HANDLED_SIGNALS = {*STOP_SIGNALS, signal.SIGHUP, signal.SIGALRM}
@@ -182,6 +184,7 @@ class Daemon:
     def _pass(self, config: Config, state: SourceState) -> None:
         name = config.sources[0].name
         error: Exception | None = None
+        outcome: SourceOutcome | None = None
         try:
             self.busy = True
             [outcome] = self.sweep(config, self.store, dry_run=self.dry_run)
@@ -199,18 +202,23 @@ class Daemon:
         if error is None:
             state.failures, state.due = 0, now + interval
         elif isinstance(error, AuthError):
-            state.paused = True  # the runner logged the one line naming the fix
+            state.paused = True
+            log.error("%s (paused until the config is reloaded)", source_line(name, error))
         else:
             state.failures += 1
             wish = error.retry_after if isinstance(error, TransientError) else None
             delay = backoff_delay(state.failures, interval, self.rand(), wish)
             state.due = now + delay
-            log.debug("%s: failure %d in a row; next try in %.0f s", name, state.failures, delay)
+            if isinstance(error, TransientError):
+                log.warning("%s: temporary failure, next try in %.0f s: %s", name, delay, error)
+            elif outcome is not None:  # else: a bug, logged above with its traceback
+                log.error("%s (next try in %.0f s)", outcome.line, delay)
+            log.debug("%s: failure %d in a row", name, state.failures)
 
     def _reload(self) -> None:
         self.reload_requested = False
         try:
-            config = load_config(self.config_path)
+            config = load_config(self.config_path, config_sections())
         except ConfigError as error:
             log.error("%s (keeping the config in use)", error)
             return

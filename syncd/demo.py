@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.config import Config, SourceConfig
+from syncd.config import Config, parse_config
+from syncd.errors import SyncdError
 
 DEMO_USER = "demo"
 CALENDAR = "Interviews"
@@ -61,20 +62,17 @@ def free_port() -> int:
         return port
 
 
-def radicale_command(port: int, storage: Path, htpasswd: Path | None = None) -> list[str]:
-    """Radicale on 127.0.0.1:``port``: plain htpasswd auth when given, else any login.
+def _radicale_command(port: int, storage: Path, htpasswd: Path) -> list[str]:
+    """Radicale on 127.0.0.1:``port`` with plain htpasswd auth.
 
     No auth delay and no delay on errors: Radicale's defaults (1 s each) would
     only slow a loopback server down.
     """
-    auth = ["--auth-type", "none"]
-    if htpasswd is not None:
-        auth = ["--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
-                "--auth-htpasswd-encryption", "plain"]  # fmt: skip
     return [
         sys.executable, "-m", "radicale", "--config", "",
         "--server-hosts", f"127.0.0.1:{port}", "--storage-filesystem-folder", str(storage),
-        *auth, "--auth-delay", "0", "--server-delay-on-error", "0",
+        "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
+        "--auth-htpasswd-encryption", "plain", "--auth-delay", "0", "--server-delay-on-error", "0",
     ]  # fmt: skip
 
 
@@ -86,7 +84,7 @@ def embedded_radicale(folder: Path) -> Iterator[EmbeddedServer]:
     users.write_text(f"{DEMO_USER}:{password}\n")
     users.chmod(0o600)
     port = free_port()
-    argv = radicale_command(port, folder / "collections", users)
+    argv = _radicale_command(port, folder / "collections", users)
     with (folder / "radicale.log").open("ab") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     server = EmbeddedServer(f"http://127.0.0.1:{port}/", DEMO_USER, password, process)
@@ -165,11 +163,7 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
             calendar_url = _make_calendar(server)
             for name, text in sample_interviews(zone, dt.datetime.now(zone).date()).items():
                 _put(server, calendar_url + name, text)
-            source = SourceConfig(
-                name="demo", kind="caldav", url=server.url, username=server.user,
-                password_env="SYNCD_DEMO_PASSWORD", calendars=(CALENDAR,),
-            )  # fmt: skip
-            config = Config(timezone=zone, state_dir=folder / "state", sources=(source,))
+            config = demo_config(server, folder / "state", zone)
             with _environ("SYNCD_DEMO_PASSWORD", server.password):
                 store = StateStore(config.state_dir)
                 try:
@@ -177,7 +171,7 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
                 finally:
                     store.close()
             if outcome.error is not None:
-                raise outcome.error
+                raise SyncdError(outcome.line)
             rows = read_back(server, calendar_url, zone)
             click.echo(format_table(rows))
             if keep:
@@ -189,6 +183,19 @@ def run_demo(*, keep: bool, zone: ZoneInfo) -> list[Row]:
                 with contextlib.suppress(KeyboardInterrupt):
                     server.process.wait()
             return rows
+
+
+def demo_config(server: EmbeddedServer, state_dir: Path, zone: ZoneInfo) -> Config:
+    """The config a user would write for the embedded server, through the same loader."""
+    from providers import config_sections
+
+    source = {
+        "name": "demo", "kind": "caldav", "url": server.url, "username": server.user,
+        "password_env": "SYNCD_DEMO_PASSWORD", "calendars": [CALENDAR],
+    }  # fmt: skip
+    data = {"state_dir": str(state_dir), "sources": [source]}
+    config = parse_config(data, "the demo's config", config_sections())
+    return dataclasses.replace(config, timezone=zone)
 
 
 @contextlib.contextmanager

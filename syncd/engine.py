@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable
 
@@ -95,7 +94,7 @@ class Engine:
         self, source: SourceConfig, provider: Provider, dry_run: bool
     ) -> tuple[list[CalendarInfo], CalendarInfo | None]:
         """Watched calendars and the target calendar, resolved once and then cached."""
-        signature = json.dumps([source.kind, source.url, source.calendars, source.target_calendar])
+        signature = source.signature()
         cached = self.store.calendars(source.name, signature)
         if cached is not None:
             infos = [CalendarInfo(*calendar) for calendar in cached]

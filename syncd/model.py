@@ -125,6 +125,14 @@ class Interview:
         return not isinstance(self.start, dt.datetime)
 
 
+def instant(value: dt.datetime | dt.date, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """``value`` as an aware UTC instant; a naive time, or a date (its midnight), is in ``zone``."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return aware.astimezone(dt.UTC)
+    return dt.datetime.combine(value, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
 def followup_id(source: str, calendar: str, interview: str, kind: FollowUpKind) -> str:
     """The follow-up's identity: 32 lowercase hex chars (valid Google base32hex id)."""
     seed = "\x1f".join((source, calendar, interview, str(kind)))
@@ -339,10 +347,3 @@ class ReadScope:
         """
         first, last = instant(start, tz), instant(end, tz)
         return first < self.end and (last > self.start or (last <= first and first >= self.start))
-
-
-def instant(value: When, tz: dt.tzinfo) -> dt.datetime:
-    """A datetime as is; a date as its midnight in ``tz`` (how the window reads all-day dates)."""
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.combine(value, dt.time(), tzinfo=tz)

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 
+from syncd.errors import one_line  # a notify field ends at a newline
+
 log = logging.getLogger(__name__)
 
 # Variables systemd hands to a Type=notify service; read once, then removed so
@@ -47,11 +49,6 @@ def watchdog_period(environ: Mapping[str, str], pid: int) -> float | None:
     if usec <= 0 or (owner and owner != str(pid)):
         return None
     return usec / 2 / 1_000_000
-
-
-def one_line(text: str) -> str:
-    """``text`` with its line breaks turned into spaces: a notify field ends at a newline."""
-    return " ".join(text.split())
 
 
 class Notifier:

@@ -2,7 +2,8 @@
 
 ``syncd run --once``, ``syncd plan``, ``syncd demo`` and the daemon all sweep
 through here; what went wrong with one source is recorded for ``syncd status``
-and the other sources go on.
+and the other sources go on. The caller reports a failure (``SourceOutcome.line``):
+the CLI prints it, the daemon logs it with what it does next.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from providers import Provider, open_provider
 from syncd.config import Config, SourceConfig
 from syncd.engine import Engine, PassReport
-from syncd.errors import AuthError, ProviderError, TransientError
+from syncd.errors import AuthError, ProviderError, one_line, source_line
 from syncd.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ class SourceOutcome:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def line(self) -> str:
+        """The failure as one error line, ``SOURCE: what happened; what to do``; "" when ok."""
+        return source_line(self.source, self.error) if self.error is not None else ""
+
 
 def sweep(
     config: Config,
@@ -44,7 +50,11 @@ def sweep(
     opener: Opener = open_provider,
     clock: Callable[[], dt.datetime] | None = None,
 ) -> list[SourceOutcome]:
-    """One pass over every source; never raises a provider's error, returns it per source."""
+    """One pass over every source; never raises a provider's error, returns it per source.
+
+    A defect (any other exception) is logged with its traceback and returned as
+    a ProviderError; typed errors are left to the caller to report.
+    """
     engine = Engine(config, store, clock=clock)
     outcomes = []
     for source in config.sources:
@@ -55,15 +65,8 @@ def sweep(
                 outcome.report = engine.run_source(source, provider, dry_run=dry_run)
             finally:
                 provider.close()
-        except AuthError as error:
-            outcome.error = error
-            log.error("%s: %s", source.name, error)
-        except TransientError as error:
-            outcome.error = error
-            log.warning("%s: temporary failure, will retry: %s", source.name, error)
         except ProviderError as error:
             outcome.error = error
-            log.error("%s: %s", source.name, error)
         except Exception as error:  # a defect must not stop the other sources
             log.exception("%s: unexpected failure", source.name)
             outcome.error = ProviderError(f"unexpected failure: {type(error).__name__}: {error}")
@@ -78,4 +81,4 @@ def _record(store: StateStore, outcome: SourceOutcome, now: dt.datetime) -> None
         store.set_source_status(outcome.source, last_sync=now.isoformat())
     else:
         paused = isinstance(outcome.error, AuthError)
-        store.set_source_status(outcome.source, error=str(outcome.error), paused=paused)
+        store.set_source_status(outcome.source, error=one_line(str(outcome.error)), paused=paused)

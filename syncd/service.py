@@ -2,7 +2,9 @@
 
 The unit is ``Type=notify`` (the daemon says READY=1, STATUS=, WATCHDOG=1) and
 sandboxed: the file system is read-only to it but for the state folder and the
-folders of Google token files, which it must rewrite.
+folders its sources' kinds must write (a refreshed token, say), which the
+provider registry names. The unit shipped as ``systemd/syncd.service`` is this
+text rendered with the defaults (a test holds the two equal).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from providers import get_kind
 from syncd.config import Config
 from syncd.errors import SyncdError
 
@@ -83,9 +86,9 @@ def render_unit(command: list[str], config_path: Path | None, writable: list[str
 
 
 def writable_paths(config: Config) -> list[str]:
-    """The state folder, and the folder of every Google token file (refreshed tokens)."""
+    """The state folder, and the folders each source's kind writes (e.g. refreshed tokens)."""
     folders = [config.state_dir]
-    folders += [s.token_file.parent for s in config.sources if s.token_file is not None]
+    folders += [path for s in config.sources for path in get_kind(s.kind).writable(s)]
     unique = dict.fromkeys(str(folder) for folder in folders)
     return [f"-{folder}" for folder in unique]
 

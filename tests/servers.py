@@ -1,10 +1,11 @@
-"""Real CalDAV servers (Radicale, Xandikos) as subprocesses on 127.0.0.1, for tests and the demo.
+"""Real CalDAV servers (Radicale, Xandikos) as subprocesses on 127.0.0.1, for the tests.
 
 Each server runs in its own folder on a free port and is stopped by its own PID:
 terminate, then kill after a timeout. ``make_calendar`` gives a calendar on it
 to put objects into the way another calendar app would (plain HTTP), and
 ``write_stored`` puts bytes straight into the server's storage, past its
-validation. Nothing here imports pytest.
+validation. Nothing here imports pytest. ``free_port`` and ``stop_process`` are
+the demo's own (it runs them too); tests import them from here.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import niquests
 
-from syncd.demo import free_port, radicale_command, stop_process
+from syncd.demo import free_port, stop_process
 
 START_TIMEOUT = 30.0  # seconds until a server must answer
 
@@ -110,6 +111,23 @@ def _start(
             last = exc
     assert last is not None
     raise last
+
+
+def radicale_command(port: int, storage: Path, htpasswd: Path | None = None) -> list[str]:
+    """Radicale on 127.0.0.1:``port``: plain htpasswd auth when given, else any login.
+
+    No auth delay and no delay on errors: Radicale's defaults (1 s each) would
+    only slow a loopback server down.
+    """
+    auth = ["--auth-type", "none"]
+    if htpasswd is not None:
+        auth = ["--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
+                "--auth-htpasswd-encryption", "plain"]  # fmt: skip
+    return [
+        sys.executable, "-m", "radicale", "--config", "",
+        "--server-hosts", f"127.0.0.1:{port}", "--storage-filesystem-folder", str(storage),
+        *auth, "--auth-delay", "0", "--server-delay-on-error", "0",
+    ]  # fmt: skip
 
 
 def start_radicale(

@@ -105,10 +105,10 @@ class DavObjects:
             elif self._exists(url):
                 why = "it exists already"
             elif not self.reports.exists(collection_url(calendar)):
-                raise NotFoundError(f"{self._who()}: {calendar}: the calendar is gone")
+                raise NotFoundError(f"{calendar}: the calendar is gone")
             else:
                 why = f"the server answered HTTP {response.status_code}"
-            raise ConflictError(f"{self._who()}: {url}: not created: {why}")
+            raise ConflictError(f"{url}: not created: {why}")
         return self._written(response, calendar, url, body, "creating")
 
     def update(self, calendar: str, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
@@ -119,7 +119,7 @@ class DavObjects:
         """
         url = object_url(calendar, resource or ical.followup_href_name(followup.id))
         if not etag:
-            raise ConflictError(f"{self._who()}: {url}: no etag to update against")
+            raise ConflictError(f"{url}: no etag to update against")
         body = ical.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-Match": etag})
         self._precondition(response, url)
@@ -130,7 +130,7 @@ class DavObjects:
         RefusedError when the server refuses the write (403)."""
         url = object_url(calendar, resource)
         if not etag:
-            raise ConflictError(f"{self._who()}: {url}: no etag to delete against")
+            raise ConflictError(f"{url}: no etag to delete against")
         response = self.http.send("DELETE", url, b"", {"If-Match": etag})
         self._precondition(response, url)
         if not 200 <= (response.status_code or 0) < 300:
@@ -150,12 +150,12 @@ class DavObjects:
             raise self._refused(url)
         if status in (409, 412):
             if self._exists(url):
-                raise ConflictError(f"{self._who()}: {url}: changed meanwhile")
-            raise NotFoundError(f"{self._who()}: {url}: no longer there")
+                raise ConflictError(f"{url}: changed meanwhile")
+            raise NotFoundError(f"{url}: no longer there")
 
     def _refused(self, url: str) -> RefusedError:
         return RefusedError(
-            f"{self._who()}: {url}: the server refuses this write (HTTP 403); "
+            f"{url}: the server refuses this write (HTTP 403); "
             "check that the account may write to this calendar"
         )
 
@@ -181,9 +181,6 @@ class DavObjects:
         if not events:
             raise ProviderError(f"{url}: the follow-up syncd wrote cannot be read back")
         return events[0]
-
-    def _who(self) -> str:
-        return f'source "{self.source.name}"'
 
 
 def slot_of(calendar: str, resource: str) -> str:

@@ -85,7 +85,7 @@ class DavProvider:
         if match is not None:
             return match
         if _is_url(name):
-            raise NotFoundError(f'source "{self.source.name}": no calendar at {name}')
+            raise NotFoundError(f"no calendar at {name}")
         with self.http.translated(f'creating calendar "{name}"'):
             created = self._get_principal().make_calendar(name=name)
             assert isinstance(created, Calendar), "a sync client answers at once"
@@ -260,7 +260,7 @@ class DavProvider:
         calendars = self._calendars if self._calendars is not None else self.list_calendars()
         match = _find(calendars, ref)
         if match is None:
-            raise NotFoundError(f'source "{self.source.name}": no calendar "{ref}"')
+            raise NotFoundError(f'no calendar "{ref}"')
         return match.id
 
     def _get_principal(self) -> Principal:

@@ -4,6 +4,10 @@ The caldav library's DAVClient does discovery (principal, calendar home,
 MKCALENDAR); every other request goes through ``DavHttp.send`` on the same
 niquests session with explicit headers. A response hook on that session counts
 every HTTP response, whichever of the two paths sent the request.
+
+Error text follows syncd's error lines (``syncd.errors``): what was being done,
+what happened, what to do; never the source's name (the caller puts it in
+front) and never a library's repr.
 """
 
 from __future__ import annotations
@@ -16,19 +20,21 @@ import os
 import subprocess
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import niquests
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
+from providers.caldav.settings import DavSettings
 from syncd.errors import (
     AuthError,
     ConflictError,
     NotFoundError,
     ProviderError,
     TransientError,
+    network_reason,
+    retry_after_seconds,
 )
 
 if TYPE_CHECKING:
@@ -49,70 +55,52 @@ _NETWORK_ERRORS = (
 def resolve_password(source: SourceConfig) -> str | None:
     """The source's password from ``password_env`` or ``password_command``; None without either.
 
-    Raises AuthError naming the source and the variable or the command's
-    program, never its output.
+    Raises AuthError naming the variable or the command's program (and, in what
+    to do, the source), never the command's output.
     """
-    if source.password_env:
-        value = os.environ.get(source.password_env)
+    settings: DavSettings = source.settings
+    if settings.password_env:
+        value = os.environ.get(settings.password_env)
         if value is None:
             raise AuthError(
-                f'source "{source.name}": the environment variable {source.password_env} '
-                "(password_env) is not set; set it, or use password_command"
+                f"the environment variable {settings.password_env} (password_env) is not set;"
+                " set it, or use password_command"
             )
         return value
-    if not source.password_command:
+    if not settings.password_command:
         return None
-    program = source.password_command[0]
+    program = settings.password_command[0]
     hint = f'check password_command of source "{source.name}"'
     try:
         done = subprocess.run(
-            list(source.password_command),
+            list(settings.password_command),
             capture_output=True,
             text=True,
             timeout=PASSWORD_COMMAND_TIMEOUT,
             check=False,
         )
     except FileNotFoundError:
-        raise AuthError(
-            f'source "{source.name}": password command {program} not found: {hint}'
-        ) from None
+        raise AuthError(f"password command {program} not found; {hint}") from None
     except subprocess.TimeoutExpired:
         raise AuthError(
-            f'source "{source.name}": password command {program} did not finish within '
-            f"{PASSWORD_COMMAND_TIMEOUT} s (is it waiting for input?): {hint}"
+            f"password command {program} did not finish within {PASSWORD_COMMAND_TIMEOUT} s"
+            f" (is it waiting for input?); {hint}"
         ) from None
     except OSError as exc:
-        raise AuthError(
-            f'source "{source.name}": cannot run password command {program} '
-            f"({exc.strerror}): {hint}"
-        ) from None
+        raise AuthError(f"cannot run password command {program} ({exc.strerror}); {hint}") from None
     if done.returncode != 0:
         raise AuthError(
-            f'source "{source.name}": password command {program} failed '
-            f"with exit status {done.returncode}: {hint}"
+            f"password command {program} failed with exit status {done.returncode}; {hint}"
         )
     password = done.stdout.rstrip("\r\n")
     if not password:
-        raise AuthError(
-            f'source "{source.name}": password command {program} printed nothing: {hint}'
-        )
+        raise AuthError(f"password command {program} printed nothing; {hint}")
     return password
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date); None without one."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return retry_after_seconds(headers.get("Retry-After"), dt.datetime.now(dt.UTC))
 
 
 class DavHttp:
@@ -120,16 +108,18 @@ class DavHttp:
 
     def __init__(self, source: SourceConfig, config: Config, password: str | None) -> None:
         self.source = source
+        self.settings: DavSettings = source.settings
         self._config_file = str(config.path) if config.path else "the config"
         self.requests_made = 0
         self.recent: collections.deque[str] = collections.deque(maxlen=50)
+        username = self.settings.username
         self.client = DAVClient(
-            source.url,
-            username=source.username or None,
+            self.settings.url,
+            username=username or None,
             # A login with no password configured sends an empty one (Basic auth
             # needs both halves; a server without auth ignores it).
-            password=password if password is not None or not source.username else "",
-            auth_type="basic" if source.username else None,
+            password=password if password is not None or not username else "",
+            auth_type="basic" if username else None,
             timeout=TIMEOUT,
         )
         self.client.session.hooks["response"].append(self._counted)
@@ -157,16 +147,17 @@ class DavHttp:
                 timeout=TIMEOUT,
             )
         except _NETWORK_ERRORS as exc:
-            raise TransientError(f"{self._who()}: {method} {url} failed: {exc}") from None
+            raise self.unreachable(f"{method} {_path(url)}", exc) from None
         except niquests.exceptions.RequestException as exc:
-            raise ProviderError(f"{self._who()}: {method} {url} failed: {exc}") from None
+            what = f"{method} {_path(url)}"
+            raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
         status = response.status_code or 0
         if status == 401:
             raise self.login_refused()
         # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
         if status in (423, 429) or (status >= 500 and status != 501):
             raise TransientError(
-                f"{self._who()}: {method} {url}: the server answered HTTP {status}",
+                f"{method} {_path(url)}: the server answered HTTP {status}; syncd tries again",
                 retry_after(response.headers),
             )
         return response
@@ -174,7 +165,7 @@ class DavHttp:
     def fail(self, response: niquests.Response, what: str) -> ProviderError:
         """The typed error for an unexpected status (to raise): 403, 404, 409/412, others."""
         status = response.status_code or 0
-        text = f"{self._who()}: {what}: HTTP {status}"
+        text = f"{what}: HTTP {status}"
         if status == 403:
             return self.access_denied(what)
         if status in (404, 410):
@@ -184,23 +175,31 @@ class DavHttp:
         return ProviderError(text)
 
     def login_refused(self) -> AuthError:
-        if self.source.password_command:
+        if self.settings.password_command:
             where = "password_command"
-        elif self.source.password_env:
+        elif self.settings.password_env:
             where = "password_env"
         else:
             where = "password_command or password_env (none is set)"
-        user = f' "{self.source.username}"' if self.source.username else ""
+        user = f' "{self.settings.username}"' if self.settings.username else ""
         return AuthError(
-            f"{self._who()}: the CalDAV server refused the login{user} (HTTP 401): "
+            f"the CalDAV server refused the login{user} (HTTP 401); "
             f'check the password of source "{self.source.name}" ({where}) and its username '
             f"in {self._config_file}"
         )
 
     def access_denied(self, what: str) -> AuthError:
         return AuthError(
-            f"{self._who()}: the CalDAV server denied access (HTTP 403) to {what}: check the "
-            f'username and calendars of source "{self.source.name}" in {self._config_file}'
+            f"{what}: the CalDAV server denied access (HTTP 403); check the username and"
+            f' calendars of source "{self.source.name}" in {self._config_file}'
+        )
+
+    def unreachable(self, what: str, error: BaseException) -> TransientError:
+        """The error for a request that got no answer (refused, timed out, no such host)."""
+        host = urllib.parse.urlsplit(self.settings.url).netloc
+        return TransientError(
+            f"{what}: cannot reach {host} ({network_reason(error)}); check that the server"
+            " is up and the source's url"
         )
 
     @contextlib.contextmanager
@@ -214,20 +213,22 @@ class DavHttp:
             ) from None
         except caldav_error.RateLimitError as exc:
             raise TransientError(
-                f"{self._who()}: {what}: rate limited (HTTP {exc.status})", exc.retry_after_seconds
+                f"{what}: rate limited (HTTP {exc.status})", exc.retry_after_seconds
             ) from None
         except caldav_error.NotFoundError:
-            raise NotFoundError(f"{self._who()}: {what}: not found") from None
+            raise NotFoundError(f"{what}: not found") from None
         except caldav_error.DAVError as exc:
             status = exc.status or 0
             kind = TransientError if status >= 500 else ProviderError
             name = type(exc).__name__
-            raise kind(f"{self._who()}: {what} failed: {name} (HTTP {status or '?'})") from None
+            raise kind(f"{what}: failed: {name} (HTTP {status or '?'})") from None
         except _NETWORK_ERRORS as exc:
-            raise TransientError(f"{self._who()}: {what} failed: {exc}") from None
-
-    def _who(self) -> str:
-        return f'source "{self.source.name}"'
+            raise self.unreachable(what, exc) from None
 
     def close(self) -> None:
         self.client.close()
+
+
+def _path(url: str) -> str:
+    """The path of ``url``: the host is the source's own, and error lines stay short."""
+    return urllib.parse.urlsplit(url).path or "/"

@@ -4,7 +4,7 @@ The user grants access in a browser; Google redirects to a one-shot server on
 ``localhost:PORT`` with a code, exchanged for tokens, written to the source's
 token file (0600, atomically). On a machine without a browser the URL is
 printed with the SSH tunnel that carries the redirect home. The daemon never
-runs this flow: under systemd nothing could answer it (STYLE.md).
+runs this flow: under systemd nothing could answer it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from providers.google.settings import GoogleSettings
 from syncd.config import SourceConfig
 from syncd.errors import AuthError
 
@@ -46,8 +47,7 @@ def authorize_google(
     from providers.google.credentials import write_private
     from providers.google.provider import SCOPES
 
-    if source.client_secrets is None or source.token_file is None:
-        raise AuthError(f"source {source.name} is not a Google source with client_secrets")
+    settings: GoogleSettings = source.settings
     if open_browser and not _has_browser():
         echo("No web browser found here: open the link below on a machine that has one.")
         open_browser = False
@@ -61,15 +61,15 @@ def authorize_google(
             return url, state
 
     try:
-        flow = AnnouncingFlow.from_client_secrets_file(str(source.client_secrets), scopes=SCOPES)
+        flow = AnnouncingFlow.from_client_secrets_file(str(settings.client_secrets), scopes=SCOPES)
     except FileNotFoundError:
         raise AuthError(
-            f"source {source.name}: client_secrets file {source.client_secrets} does not exist;"
+            f"client_secrets file {settings.client_secrets} does not exist;"
             " download it from the Google Cloud console (OAuth client ID, Desktop app)"
         ) from None
     except (OSError, ValueError) as error:
         raise AuthError(
-            f"source {source.name}: client_secrets file {source.client_secrets} is not"
+            f"client_secrets file {settings.client_secrets} is not"
             f" an OAuth client file for an installed app ({_describe(error)})"
         ) from None
     try:
@@ -84,26 +84,24 @@ def authorize_google(
         )
     except OAuth2Error as error:
         reason = error.description or error.error
-        raise AuthError(f"source {source.name}: authorization failed: {reason}") from None
+        raise AuthError(f"authorization failed: {reason}") from None
     except Warning as error:  # oauthlib: the user granted fewer scopes than asked
         raise AuthError(
-            f"source {source.name}: Google granted less than syncd needs"
+            f"Google granted less than syncd needs"
             f" ({_missing(error)}); run the command again and allow every permission asked"
         ) from None
     except WSGITimeoutError:
-        raise AuthError(
-            f"source {source.name}: no answer from the browser within {timeout:.0f}s; try again"
-        ) from None
+        raise AuthError(f"no answer from the browser within {timeout:.0f}s; try again") from None
     except (OSError, RequestException) as error:
-        raise AuthError(f"source {source.name}: authorization failed: {_describe(error)}") from None
+        raise AuthError(f"authorization failed: {_describe(error)}") from None
     if not credentials.refresh_token:
         raise AuthError(
-            f"source {source.name}: Google returned no refresh token; remove syncd's access at"
+            "Google returned no refresh token; remove syncd's access at"
             " https://myaccount.google.com/permissions and run the command again"
         )
     token = {"type": "authorized_user", **json.loads(credentials.to_json())}
-    write_private(source.token_file, json.dumps(token, indent=2) + "\n")
-    return source.token_file
+    write_private(settings.token_file, json.dumps(token, indent=2) + "\n")
+    return settings.token_file
 
 
 def _instructions(url: str, port: int, open_browser: bool) -> str:

@@ -1,7 +1,7 @@
 """The Google token file: google-auth's authorized-user JSON, read and written safely.
 
 google-auth's ``Credentials.from_authorized_user_file`` ignores the file's
-``token_uri`` (it always uses Google's); SPEC section 10 says it is honoured, so
+``token_uri`` (it always uses Google's); syncd honours it (docs/providers.md), so
 the file is read here and the credentials are pointed at its ``token_uri``.
 Writes are atomic (temp file in the same folder, fsync, rename) with mode 0600.
 No token ever appears in a log line or an exception's text.
@@ -12,19 +12,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from google.oauth2.credentials import Credentials
 
+from providers.google.settings import auth_command
 from syncd.errors import AuthError
 
-
-def auth_command(source: str) -> str:
-    """The command that (re)authorizes ``source``, quoted for a shell."""
-    return f"syncd auth google {shlex.quote(source)}"
+__all__ = ["auth_command", "load_credentials", "save_credentials", "write_private"]
 
 
 def load_credentials(path: Path, source: str) -> tuple[Credentials, dict[str, Any]]:
@@ -37,10 +34,10 @@ def load_credentials(path: Path, source: str) -> tuple[Credentials, dict[str, An
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AuthError(f"source {source} is not authorized yet; run: {command}") from None
+        raise AuthError(f"not authorized yet; run: {command}") from None
     except OSError as error:
         raise AuthError(
-            f"source {source}: cannot read token file {path} ({error.strerror}); run: {command}"
+            f"cannot read token file {path} ({error.strerror}); run: {command}"
         ) from None
     try:
         info = json.loads(text)
@@ -49,7 +46,7 @@ def load_credentials(path: Path, source: str) -> tuple[Credentials, dict[str, An
         credentials = Credentials.from_authorized_user_info(info)
     except ValueError:
         raise AuthError(
-            f"source {source}: token file {path} is not an authorized-user file; run: {command}"
+            f"token file {path} is not an authorized-user file; run: {command}"
         ) from None
     token_uri = info.get("token_uri")
     if isinstance(token_uri, str) and token_uri:

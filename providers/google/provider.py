@@ -37,6 +37,7 @@ from providers import CalendarInfo, ChangeSet, ReadScope
 from providers.google.credentials import auth_command, load_credentials, save_credentials
 from providers.google.events import event_of, full_body, owned_body, rfc3339
 from providers.google.retry import Retrier
+from providers.google.settings import GoogleSettings
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError, ConflictError, GoneError, NotFoundError, TransientError
 from syncd.model import CalendarEvent, FollowUp
@@ -90,20 +91,18 @@ class GcalProvider:
         retrier: Retrier | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        if source.token_file is None:
-            raise AuthError(f"source {source.name} has no token_file")
+        settings: GoogleSettings = source.settings
         self.source, self.config = source, config
         self.retrier = retrier or Retrier(source.name)
         self.page_size = page_size
         self._me = frozenset(address.lower() for address in source.me)
-        self._token_file = source.token_file
-        self._credentials, self._token_info = load_credentials(source.token_file, source.name)
+        self._token_file = settings.token_file
+        self._credentials, self._token_info = load_credentials(settings.token_file, source.name)
         granted = set(self._credentials.scopes or ())
         if granted and FULL_SCOPE not in granted and not set(SCOPES) <= granted:
             missing = ", ".join(s.removeprefix(_SCOPE) for s in SCOPES if s not in granted)
             raise AuthError(
-                f"source {source.name}: its token lacks permission ({missing});"
-                f" run: {auth_command(source.name)}"
+                f"its token lacks permission ({missing}); run: {auth_command(source.name)}"
             )
         self._saved_token = self._credentials.token
         self._http: AuthorizedHttp | None = None
@@ -135,7 +134,7 @@ class GcalProvider:
             if calendar.answers_to(name):
                 return calendar
         if _CALENDAR_ID.match(name):
-            raise NotFoundError(f"google source {self.source.name}: no calendar {name}")
+            raise NotFoundError(f"no calendar {name}")
         body = {"summary": name, "timeZone": self.config.timezone.key}
         created = self._execute(
             self._api.calendars().insert(body=body), f"creating {name!r}", write=True
@@ -229,7 +228,7 @@ class GcalProvider:
         with self._gone_or_changed(followup.target, resource):
             item = self._execute(request, f"updating {resource}", write=True)
         if item.get("status") == "cancelled":
-            raise NotFoundError(f"google source {self.source.name}: {resource} is deleted")
+            raise NotFoundError(f"{resource} is deleted")
         return event_of(item, followup.target, self._me)
 
     def delete(self, calendar: str, resource: str, etag: str) -> None:
@@ -258,9 +257,7 @@ class GcalProvider:
         except ConflictError:
             current = self._get_item(calendar, event_id)
             if current is None or current.get("status") == "cancelled":
-                raise NotFoundError(
-                    f"google source {self.source.name}: {event_id} is deleted"
-                ) from None
+                raise NotFoundError(f"{event_id} is deleted") from None
             raise
 
     def _get_item(self, calendar: str, event_id: str) -> dict[str, Any] | None:
@@ -279,9 +276,8 @@ class GcalProvider:
         """The Calendar v3 service, built once, on first use (no network: static discovery)."""
         if self._service is None:
             self._http = AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
-            options = (
-                {"api_endpoint": self.source.api_endpoint} if self.source.api_endpoint else None
-            )
+            endpoint = self.source.settings.api_endpoint
+            options = {"api_endpoint": endpoint} if endpoint else None
             self._service = build(
                 "calendar",
                 "v3",

@@ -9,13 +9,14 @@ once. googleapiclient's own ``execute(num_retries=...)`` is not used: it ignores
 ``Retry-After``.
 
 Error text is one line and never holds a token: it names the operation, the
-status, Google's reason and message.
+status, Google's reason and message; not the source (the caller puts it in
+front, see ``syncd.errors.source_line``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import email.utils
+import datetime as dt
 import http.client
 import json
 import logging
@@ -37,6 +38,9 @@ from syncd.errors import (
     ProviderError,
     RefusedError,
     TransientError,
+    network_reason,
+    one_line,
+    retry_after_seconds,
 )
 
 log = logging.getLogger(__name__)
@@ -122,7 +126,7 @@ class Retrier:
             except google.auth.exceptions.RefreshError as error:
                 failure = refresh_failure(error, self.source)
             except NETWORK_ERRORS as error:
-                failure = Failure(f"network error ({type(error).__name__})", transient=True)
+                failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
                 assert failure.error is not None
                 raise failure.error
@@ -130,8 +134,7 @@ class Retrier:
             spent = self.clock() - started
             if attempt >= self.policy.attempts or spent + wait > self.policy.budget:
                 raise TransientError(
-                    f"google source {self.source}: {what}: {failure.text}"
-                    f" (gave up after {attempt} attempts in {spent:.0f}s)",
+                    f"{what}: {failure.text} (gave up after {attempt} attempts in {spent:.0f}s)",
                     retry_after=failure.retry_after,
                 )
             log.info("%s: %s: %s; retrying in %.1fs", self.source, what, failure.text, wait)
@@ -148,7 +151,7 @@ def classify(error: HttpError, source: str, what: str, *, write: bool = False) -
     status = error.status_code
     reason, message = error_reason(error)
     text = one_line(f"{status} {reason or 'error'}: {message}" if message else f"{status} {reason}")
-    where = f"google source {source}: {what}: {text}"
+    where = f"{what}: {text}"
     retry_after = _retry_after(error)
     if status == 429 or status >= 500 or (status == 403 and reason in RATE_LIMIT_REASONS):
         return Failure(text, transient=True, retry_after=retry_after)
@@ -156,10 +159,7 @@ def classify(error: HttpError, source: str, what: str, *, write: bool = False) -
     if status == 403 and reason in QUOTA_REASONS:
         typed = TransientError(where, retry_after=retry_after)
     elif status == 401 or (status == 403 and reason == "insufficientPermissions"):
-        typed = AuthError(
-            f"google source {source}: Google refused its credentials ({text});"
-            f" run: {auth_command(source)}"
-        )
+        typed = AuthError(f"Google refused its credentials ({text}); run: {auth_command(source)}")
     elif status == 403 and write:
         typed = RefusedError(f"{where}; the account may not write to this calendar")
     elif status == 400 and _location(error) == "syncToken":
@@ -182,10 +182,7 @@ def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> 
     return Failure(
         "token refresh refused",
         transient=False,
-        error=AuthError(
-            f"google source {source}: access was revoked or has expired;"
-            f" run: {auth_command(source)}"
-        ),
+        error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
     )
 
 
@@ -215,23 +212,7 @@ def _location(error: HttpError) -> str:
         return ""
 
 
-def one_line(text: str) -> str:
-    """The text with every run of white space (newlines too) made one space."""
-    return " ".join(text.split())
-
-
 def _retry_after(error: HttpError) -> float | None:
     """Retry-After in seconds (delta-seconds or an HTTP date); None when absent or bad."""
     value = error.resp.get("retry-after") if error.resp is not None else None
-    if not value:
-        return None
-    value = str(value).strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return retry_after_seconds(value, dt.datetime.now(dt.UTC))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from factories import make_followup
+from factories import make_followup, make_source
 
 from providers import CalendarInfo, ChangeSet, Provider, ReadScope
 from providers.memory import MemoryProvider
@@ -42,7 +42,7 @@ def utc(month: int, day: int, hour: int = 0) -> dt.datetime:
 
 def source_config(kind: str, **keys: Any) -> SourceConfig:
     """The one place the suite builds a source's config (its kind's keys as given)."""
-    return SourceConfig(name=SOURCE, kind=kind, **keys)
+    return make_source(SOURCE, kind, **keys)
 
 
 class User(Protocol):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_followup as build_followup
+from factories import make_source, replace_keys
 from servers import (
     CalendarHandle,
     DavServer,
@@ -49,14 +50,10 @@ PASSWORD_ENV = "SYNCD_E2E_DAV_PASSWORD"
 
 
 def source_for(server: DavServer, **changes: object) -> SourceConfig:
-    source = SourceConfig(
-        name="e2e",
-        kind="caldav",
-        url=server.url,
-        username=server.username,
-        password_env=PASSWORD_ENV,
+    source = make_source(
+        "e2e", "caldav", url=server.url, username=server.username, password_env=PASSWORD_ENV
     )
-    return dataclasses.replace(source, **changes)  # type: ignore[arg-type]
+    return replace_keys(source, **changes)
 
 
 def ics(*events: str) -> str:
@@ -551,7 +548,7 @@ def test_a_closed_port_is_a_transient_error(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(PASSWORD_ENV, "x")
     url = f"http://127.0.0.1:{free_port()}/"
     provider = open_source(
-        SourceConfig(name="e2e", kind="caldav", url=url, username="u", password_env=PASSWORD_ENV),
+        make_source("e2e", url=url, username="u", password_env=PASSWORD_ENV),
         CONFIG,
     )
     calendar = CalendarInfo(url + "u/cal/", "cal")
@@ -610,9 +607,7 @@ def test_overload_is_a_transient_error_with_retry_after(
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         monkeypatch.setenv(PASSWORD_ENV, "x")
         provider = open_source(
-            SourceConfig(
-                name="e2e", kind="caldav", url=url, username="u", password_env=PASSWORD_ENV
-            ),
+            make_source("e2e", url=url, username="u", password_env=PASSWORD_ENV),
             CONFIG,
         )
         with pytest.raises(TransientError) as raised:
@@ -629,12 +624,8 @@ def test_password_command_is_used_and_never_logged(
     radicale_auth: DavServer, caplog: pytest.LogCaptureFixture
 ):
     command = (sys.executable, "-c", f"print({radicale_auth.password!r})")
-    source = SourceConfig(
-        name="e2e",
-        kind="caldav",
-        url=radicale_auth.url,
-        username=radicale_auth.username,
-        password_command=command,
+    source = make_source(
+        "e2e", url=radicale_auth.url, username=radicale_auth.username, password_command=command
     )
     for name in ("", "caldav", "niquests", "urllib3", "urllib3_future", "providers"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -661,12 +652,8 @@ def test_password_command_is_used_and_never_logged(
 def test_a_failing_password_command_is_an_auth_error_without_its_output(
     radicale_auth: DavServer, command: tuple[str, ...]
 ):
-    source = SourceConfig(
-        name="e2e",
-        kind="caldav",
-        url=radicale_auth.url,
-        username=radicale_auth.username,
-        password_command=command,
+    source = make_source(
+        "e2e", url=radicale_auth.url, username=radicale_auth.username, password_command=command
     )
 
     with pytest.raises(AuthError) as raised:

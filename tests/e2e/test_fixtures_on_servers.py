@@ -10,12 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_source
 from fixtures.ics import expected
 from servers import CalendarHandle
 
 from providers import CalendarInfo, ReadScope
 from providers.caldav.provider import open_source
-from syncd.config import Config, DetectConfig, SourceConfig
+from syncd.config import Config, DetectConfig
 from syncd.detect import detect
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ics"
@@ -39,8 +40,8 @@ def test_every_fixture_interview_is_detected_with_its_local_times(
     for fixture in EXPECTED.FIXTURES:
         dav_calendar.put(fixture["file"], (FIXTURES / fixture["file"]).read_bytes())
     monkeypatch.setenv("SYNCD_FIXTURE_PASSWORD", dav_calendar.server.password)
-    source = SourceConfig(
-        name="fixtures", kind="caldav", url=dav_calendar.server.url,
+    source = make_source(
+        "fixtures", "caldav", url=dav_calendar.server.url,
         username=dav_calendar.server.username, password_env="SYNCD_FIXTURE_PASSWORD",
         me=EXPECTED.ME,
     )  # fmt: skip

@@ -9,7 +9,6 @@ revoked grant ends in one line naming the command.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_source, replace_keys
 from fakes.google_calendar import FakeGoogleCalendar
+from servers import free_port
 
 from providers import CalendarInfo, ReadScope
 from providers.google.auth import authorize_google
 from providers.google.provider import SCOPES, GcalProvider
 from syncd.config import Config, SourceConfig
-from syncd.demo import free_port
 from syncd.errors import AuthError
 
 CONFIG = Config()
@@ -98,9 +98,9 @@ def fake(google_fake: FakeGoogleCalendar, monkeypatch: pytest.MonkeyPatch) -> Fa
 
 @pytest.fixture
 def source(fake: FakeGoogleCalendar, tmp_path: Path) -> SourceConfig:
-    return SourceConfig(
-        name="gmail",
-        kind="google",
+    return make_source(
+        "gmail",
+        "google",
         client_secrets=fake.client_secrets_json(tmp_path / "client_secret.json"),
         token_file=tmp_path / "state" / "syncd" / "gmail.token.json",
         api_endpoint=fake.api_endpoint,
@@ -128,7 +128,7 @@ def test_authorization_writes_a_private_token_file_that_works(fake, source):
 
     path, flow = authorized(source, port)
 
-    assert path == source.token_file
+    assert path == source.settings.token_file
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     token = json.loads(path.read_text())
@@ -160,11 +160,11 @@ def test_denied_consent_is_one_line_auth_error(fake, source):
         flow.finish()
 
     assert "\n" not in str(caught.value) and "access_denied" in str(caught.value)
-    assert not source.token_file.exists()
+    assert not source.settings.token_file.exists()
 
 
 def test_missing_client_secrets_is_an_auth_error(source, tmp_path):
-    missing = dataclasses.replace(source, client_secrets=tmp_path / "nope.json")
+    missing = replace_keys(source, client_secrets=tmp_path / "nope.json")
 
     with pytest.raises(AuthError) as caught:
         authorize_google(missing, open_browser=False, port=0, echo=_ignore)
@@ -210,8 +210,8 @@ def test_the_auth_command_runs_the_flow_headless(fake, source, tmp_path):
         "[[sources]]\n"
         "name = 'gmail'\n"
         "kind = 'google'\n"
-        f"client_secrets = '{source.client_secrets}'\n"
-        f"token_file = '{source.token_file}'\n"
+        f"client_secrets = '{source.settings.client_secrets}'\n"
+        f"token_file = '{source.settings.token_file}'\n"
         f"api_endpoint = '{fake.api_endpoint}'\n"
     )
     port = free_port()
@@ -231,8 +231,8 @@ def test_the_auth_command_runs_the_flow_headless(fake, source, tmp_path):
     printed = "".join(shown) + rest
     assert process.returncode == 0
     assert f"ssh -L {port}:localhost:{port} " in printed
-    assert f"gmail: authorized; the token is saved in {source.token_file}" in printed
-    assert json.loads(source.token_file.read_text())["refresh_token"]
+    assert f"gmail: authorized; the token is saved in {source.settings.token_file}" in printed
+    assert json.loads(source.settings.token_file.read_text())["refresh_token"]
 
 
 def test_the_auth_command_refuses_a_source_that_is_not_google(tmp_path):

@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_followup as build_followup
+from factories import make_source, replace_keys
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo, ReadScope
 from providers.google.provider import GcalProvider, open_source
 from syncd.config import Config, SourceConfig
-from syncd.errors import AuthError, ConflictError, NotFoundError
+from syncd.errors import AuthError, ConflictError, NotFoundError, source_line
 from syncd.model import FollowUp, content_fingerprint
 
 LONDON = ZoneInfo("Europe/London")
@@ -40,15 +41,15 @@ SCOPE = ReadScope.of(START, END, ["interview"])
 
 
 def source_for(fake: FakeGoogleCalendar, folder: Path, **changes: Any) -> SourceConfig:
-    source = SourceConfig(
-        name="gmail",
-        kind="google",
+    source = make_source(
+        "gmail",
+        "google",
         client_secrets=folder / "client_secret.json",
         token_file=fake.authorized_user_json(folder / "gmail.token.json"),
         api_endpoint=fake.api_endpoint,
         me=("me@example.com",),
     )
-    return dataclasses.replace(source, **changes)
+    return replace_keys(source, **changes)
 
 
 def timed(summary: str, day: int = 10, hour: int = 10, **fields: Any) -> dict[str, Any]:
@@ -427,15 +428,17 @@ def test_missing_token_file_names_the_auth_command(fake, tmp_path):
     with pytest.raises(AuthError) as caught:
         open_source(source, CONFIG)
 
-    assert str(caught.value) == "source gmail is not authorized yet; run: syncd auth google gmail"
+    # the line a user sees: the source once, what happened, the command that fixes it
+    line = source_line("gmail", caught.value)
+    assert line == "gmail: not authorized yet; run: syncd auth google gmail"
 
 
 def test_a_token_without_the_needed_scopes_names_the_auth_command(fake, tmp_path):
     source = source_for(fake, tmp_path)
-    assert source.token_file is not None
-    token = json.loads(source.token_file.read_text())
+    token_file = source.settings.token_file
+    token = json.loads(token_file.read_text())
     token["scopes"] = ["https://www.googleapis.com/auth/calendar.events.readonly"]
-    source.token_file.write_text(json.dumps(token))
+    token_file.write_text(json.dumps(token))
 
     with pytest.raises(AuthError) as caught:
         open_source(source, CONFIG)

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_followup as build_followup
+from factories import make_source
 from fakes.google_calendar import FakeGoogleCalendar
 
 from providers import CalendarInfo, ReadScope
 from providers.google.provider import GcalProvider
 from providers.google.retry import Retrier, RetryPolicy
-from syncd.config import Config, SourceConfig
-from syncd.errors import AuthError, ProviderError, TransientError
+from syncd.config import Config
+from syncd.errors import AuthError, ProviderError, TransientError, source_line
 from syncd.model import FollowUp
 
 LONDON = ZoneInfo("Europe/London")
@@ -51,9 +52,10 @@ class FakeTime:
 def make_provider(
     fake: FakeGoogleCalendar, folder: Path, time: FakeTime, draw: float, endpoint: str = ""
 ) -> GcalProvider:
-    source = SourceConfig(
-        name="gmail",
-        kind="google",
+    source = make_source(
+        "gmail",
+        "google",
+        client_secrets=folder / "client_secret.json",  # not read: the token is there
         token_file=fake.authorized_user_json(folder / "gmail.token.json"),
         api_endpoint=endpoint or fake.api_endpoint,
     )
@@ -122,7 +124,7 @@ def test_403_forbidden_is_not_retried_and_is_reported(fake, provider, time):
         provider.create(followup())
 
     assert not isinstance(caught.value, (TransientError, AuthError))
-    message = str(caught.value)
+    message = source_line("gmail", caught.value)  # as the run reports it
     assert "\n" not in message and "403 forbidden" in message and "gmail" in message
     assert inserts(fake) == 1
     assert time.waits == []

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from backends import PASSWORD_ENV, DavBackend
 from click.testing import CliRunner
-from servers import DavServer
+from servers import DavServer, free_port
 from test_scenarios import TITLE, TUESDAY, at
 
 from syncd.cli import main
-from syncd.demo import free_port
 from syncd.service import UNIT_NAME, render_unit
 
 SYNCD = Path(sys.executable).with_name("syncd")

@@ -22,9 +22,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import icalendar
-from servers import CalendarHandle
-
-from syncd.demo import stop_process
+from servers import CalendarHandle, stop_process
 
 SYNCD = Path(sys.executable).with_name("syncd")
 LONDON = ZoneInfo("Europe/London")

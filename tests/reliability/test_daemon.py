@@ -29,9 +29,7 @@ from daemon_process import (
     wait_until,
     write_config,
 )
-from servers import CalendarHandle, DavServer, make_calendar
-
-from syncd.demo import free_port
+from servers import CalendarHandle, DavServer, free_port, make_calendar
 
 PASSWORD_ENV = "SYNCD_TEST_PASSWORD"
 KINDS = ["call-afternoon", "call-morning", "thank-you"]

@@ -27,7 +27,11 @@ HEAVY = (
     "googleapiclient",
     "google.auth",
     "google_auth_oauthlib",
+    "google_auth_httplib2",
+    "httplib2",
     "caldav",
+    "niquests",
+    "lxml",
     "icalendar",
     "radicale",
     "recurring_ical_events",
@@ -165,7 +169,14 @@ print("clean")
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["config", "--help"], ["--config", str(EXAMPLE), "config", "check"]]
+    "args",
+    [
+        ["--help"],
+        ["config", "--help"],
+        ["--config", str(EXAMPLE), "config", "check"],
+        ["auth", "--help"],
+        ["auth", "google", "--help"],
+    ],
 )
 def test_cli_does_not_import_heavy_libraries(env: dict[str, str], args: list[str]) -> None:
     code = CHECK_IMPORTS.format(heavy=HEAVY, args=args)
@@ -294,3 +305,51 @@ def test_run_once_refuses_while_another_syncd_holds_the_state_dir(
     ]
     assert dry.returncode == 0, dry.stderr  # a dry run writes nothing and needs no lock
     assert syncd_run("--config", config, "run", "--once", env=env).returncode == 0
+
+
+# --- the kinds come from the provider registry
+
+
+def test_auth_lists_the_kinds_that_have_an_auth_step(env: dict[str, str]) -> None:
+    result = syncd_run("auth", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.split("Commands:")[1].split()
+    assert commands[0] == "google" and "caldav" not in commands
+    assert syncd_run("auth", "caldav", "work", env=env).returncode == 2
+
+
+def test_auth_google_takes_its_options_and_the_config_after_the_command(
+    env: dict[str, str],
+) -> None:
+    args = ["auth", "google", "work", "--no-browser", "--port", "0", "--config", EXAMPLE]
+    result = syncd_run(*args, env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: no Google source named 'work' in {EXAMPLE} (Google sources: gmail)"
+    )
+
+
+# --- a source's failure is one clean line
+
+
+def test_a_run_against_a_closed_port_prints_one_clean_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from servers import free_port
+
+    port = free_port()  # nothing listens there
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n[[sources]]\nname = "work"\nkind = "caldav"\n'
+        f'url = "http://127.0.0.1:{port}/dav/"\nusername = "me"\n',
+        encoding="utf-8",
+    )
+    for command in (["run", "--once"], ["plan"]):
+        result = syncd_run("--config", config, *command, env=env)
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"work: listing calendars: cannot reach 127.0.0.1:{port} (connection refused);"
+            " check that the server is up and the source's url\n"
+        )
+        assert "object at 0x" not in result.stderr and result.stderr.count("work") == 1

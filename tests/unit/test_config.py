@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from providers import KINDS
+from providers import config_sections
+from providers.caldav.settings import DavSettings
+from providers.google.settings import GoogleSettings
 from syncd import config as cfg
 from syncd.config import (
     CallsConfig,
@@ -19,11 +21,13 @@ from syncd.config import (
     SourceConfig,
     ThankYouConfig,
     describe,
-    load_config,
     parse_config,
     resolve_config_path,
 )
+from syncd.config_schema import format_duration
 from syncd.errors import ConfigError
+
+KINDS = config_sections()
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -51,7 +55,11 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def parse(text: str) -> Config:
-    return parse_config(tomllib.loads(text), "test.toml")
+    return parse_config(tomllib.loads(text), "test.toml", KINDS)
+
+
+def load_config(path: Path) -> Config:
+    return cfg.load_config(path, KINDS)
 
 
 def error_of(text: str) -> str:
@@ -77,16 +85,20 @@ def test_example_config_parses_with_the_values_it_shows(machine: Path) -> None:
         calendars=("Personal",),
         target_calendar="Follow-ups",
         me=("me@example.com",),
-        url="https://dav.example.com/",
-        username="me",
-        password_command=("pass", "show", "dav"),
+        settings=DavSettings(
+            url="https://dav.example.com/",
+            username="me",
+            password_command=("pass", "show", "dav"),
+        ),
     )
     assert gmail == SourceConfig(
         name="gmail",
         kind="google",
         calendars=("primary",),
-        client_secrets=machine / ".config" / "syncd" / "client_secret.json",
-        token_file=machine / ".local" / "state" / "syncd" / "gmail.token.json",
+        settings=GoogleSettings(
+            client_secrets=machine / ".config" / "syncd" / "client_secret.json",
+            token_file=machine / ".local" / "state" / "syncd" / "gmail.token.json",
+        ),
     )
 
 
@@ -99,7 +111,7 @@ def test_example_config_sections_equal_the_defaults() -> None:
 
 
 def test_empty_config_gives_every_default_of_spec_section_10(machine: Path) -> None:
-    config = parse_config({}, "empty.toml")
+    config = parse_config({}, "empty.toml", KINDS)
 
     assert config.sources == ()
     assert config.interval == dt.timedelta(minutes=5)
@@ -144,9 +156,11 @@ def test_schema_has_a_key_for_every_field() -> None:
         assert spec.cls is not None
         fields = [field.name for field in dataclasses.fields(spec.cls)]
         assert list(spec.keys) == fields, section
-    source_keys = set(cfg.SOURCE.keys).union(*(spec.keys for spec in cfg.SOURCE_KINDS.values()))
-    assert source_keys == {field.name for field in dataclasses.fields(SourceConfig)}
-    assert set(cfg.SOURCE_KINDS) == set(KINDS)
+    shared = [field.name for field in dataclasses.fields(SourceConfig)]
+    assert [*cfg.SOURCE.keys, "settings"] == shared
+    for kind, spec in KINDS.items():
+        assert spec.cls is not None
+        assert list(spec.keys) == [field.name for field in dataclasses.fields(spec.cls)], kind
 
 
 def test_source_defaults_and_normalisation() -> None:
@@ -161,8 +175,8 @@ def test_source_defaults_and_normalisation() -> None:
     )
     (work,) = config.sources
     assert work.me == ("me@example.com", "other@example.com")
-    assert (work.calendars, work.target_calendar, work.username) == ((), "", "")
-    assert (work.password_env, work.password_command) == ("", ())
+    assert (work.calendars, work.target_calendar, work.settings.username) == ((), "", "")
+    assert (work.settings.password_env, work.settings.password_command) == ("", ())
 
 
 def test_google_source_paths_expand_home(machine: Path) -> None:
@@ -177,9 +191,9 @@ def test_google_source_paths_expand_home(machine: Path) -> None:
         """
     )
     (gmail,) = config.sources
-    assert gmail.client_secrets == machine / "secrets" / "client.json"
-    assert gmail.token_file == Path("/var/lib/syncd/gmail.json")
-    assert gmail.api_endpoint == "http://127.0.0.1:8080/calendar/v3/"
+    assert gmail.settings.client_secrets == machine / "secrets" / "client.json"
+    assert gmail.settings.token_file == Path("/var/lib/syncd/gmail.json")
+    assert gmail.settings.api_endpoint == "http://127.0.0.1:8080/calendar/v3/"
 
 
 # --- the validators, by table ---
@@ -201,7 +215,7 @@ def test_google_source_paths_expand_home(machine: Path) -> None:
 )
 def test_durations(text: str, expected: dt.timedelta) -> None:
     assert cfg.duration(text) == expected
-    assert cfg.duration(cfg.format_duration(expected)) == expected
+    assert cfg.duration(format_duration(expected)) == expected
 
 
 @pytest.mark.parametrize(
@@ -433,7 +447,7 @@ def test_config_path_default_is_under_home(machine: Path) -> None:
 
 def test_state_dir_honours_xdg_state_home(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", "/xdg-state")
-    assert parse_config({}, "x").state_dir == Path("/xdg-state/syncd")
+    assert parse_config({}, "x", KINDS).state_dir == Path("/xdg-state/syncd")
 
 
 def test_state_dir_expands_home(machine: Path) -> None:
@@ -450,11 +464,11 @@ def test_describe_round_trips_to_the_same_config() -> None:
         calls=dataclasses.replace(config.calls, skip_dates=(dt.date(2025, 12, 24),)),
         path=None,
     )
-    assert parse_config(tomllib.loads(describe(config)), "described") == config
+    assert parse_config(tomllib.loads(describe(config, KINDS)), "described", KINDS) == config
 
 
 def test_describe_hides_password_command_arguments() -> None:
-    text = describe(load_config(EXAMPLE))
+    text = describe(load_config(EXAMPLE), KINDS)
     assert 'password_command = ["pass", "..."]  # arguments not shown' in text
     assert '"show"' not in text
     assert 'timezone = "America/Chicago"' in text

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import make_source
 
-from syncd.config import Config, SourceConfig
+from syncd.config import Config
 from syncd.daemon import (
     BACKOFF_CAP,
     MAX_SLEEP,
@@ -85,9 +86,7 @@ class Loop:
     waits: list[float] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
-        sources = tuple(
-            SourceConfig(name, "caldav", url="http://127.0.0.1:9/") for name in self.script
-        )
+        sources = tuple(make_source(name, url="http://127.0.0.1:9/") for name in self.script)
         config = Config(
             interval=dt.timedelta(seconds=self.interval),
             state_dir=self.tmp_path / "state",

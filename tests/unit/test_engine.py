@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_source
 
 from providers.memory import MemoryProvider
 from syncd.config import Config, SourceConfig
@@ -23,7 +24,7 @@ from syncd.state import StateStore
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
-SOURCE = SourceConfig(name="mem", kind="caldav", url="http://127.0.0.1/")
+SOURCE = make_source("mem", url="http://127.0.0.1/")
 CONFIG = Config(timezone=LONDON, sources=(SOURCE,))
 
 

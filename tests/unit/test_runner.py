@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from factories import make_source
+
 from providers import Provider
 from providers.memory import MemoryProvider
 from syncd.config import Config, SourceConfig
@@ -14,7 +16,7 @@ from syncd.runner import sweep
 from syncd.state import StateStore
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
-SOURCES = tuple(SourceConfig(name=n, kind="caldav", url="http://127.0.0.1/") for n in "abc")
+SOURCES = tuple(make_source(n, url="http://127.0.0.1/") for n in "abc")
 
 
 def test_a_defect_or_an_auth_failure_in_one_source_leaves_the_others_running(

@@ -1,0 +1,45 @@
+"""A CalDAV source's own config keys: the server, the login, where the password comes from."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from syncd.config import SourceConfig
+from syncd.config_schema import Key, Section
+from syncd.config_values import Invalid, argv, env_name, http_url, text
+
+
+@dataclasses.dataclass(frozen=True)
+class DavSettings:
+    url: str  # the server (or principal, or calendar home) URL
+    username: str = ""  # "" = no login
+    password_env: str = ""  # the variable holding the password
+    password_command: tuple[str, ...] = ()  # or the command printing it
+
+
+def _both_passwords(values: Mapping[str, Any]) -> None:
+    if values["password_env"] and values["password_command"]:
+        raise Invalid("set password_env or password_command, not both", key="password_command")
+
+
+SECTION = Section(
+    {
+        "url": Key(http_url),
+        "username": Key(text, ""),
+        "password_env": Key(env_name, ""),
+        "password_command": Key(argv, [], masked=True),
+    },
+    DavSettings,
+    (_both_passwords,),
+)
+
+
+def notes(source: SourceConfig) -> list[str]:
+    """What is valid but will not work on this machine yet: an unset password variable."""
+    settings: DavSettings = source.settings
+    if settings.password_env and settings.password_env not in os.environ:
+        return [f"password_env: {settings.password_env} is not set here"]
+    return []

@@ -1,0 +1,50 @@
+"""A Google source's own config keys: the OAuth client file, the token file, the API's address."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from pathlib import Path
+
+from syncd.config import SourceConfig
+from syncd.config_schema import Key, Section
+from syncd.config_values import absolute_path, optional_http_url
+
+
+@dataclasses.dataclass(frozen=True)
+class GoogleSettings:
+    client_secrets: Path  # the OAuth client (Desktop app) file from the Google Cloud console
+    token_file: Path  # written by ``syncd auth google SOURCE``, refreshed by the daemon
+    api_endpoint: str = ""  # "" = Google's; another for a test double
+
+
+SECTION = Section(
+    {
+        "client_secrets": Key(absolute_path),
+        "token_file": Key(absolute_path),
+        "api_endpoint": Key(optional_http_url, "", empty_means="Google's"),
+    },
+    GoogleSettings,
+)
+
+
+def auth_command(source: str) -> str:
+    """The command that (re)authorizes ``source``, quoted for a shell."""
+    return f"syncd auth google {shlex.quote(source)}"
+
+
+def notes(source: SourceConfig) -> list[str]:
+    """What is valid but will not work yet: no client file, no token (not authorized yet)."""
+    settings: GoogleSettings = source.settings
+    found = []
+    if not settings.client_secrets.exists():
+        found.append(f"client_secrets: {settings.client_secrets} does not exist yet")
+    if not settings.token_file.exists():
+        found.append(f"token_file: not authorized yet; run: {auth_command(source.name)}")
+    return found
+
+
+def writable(source: SourceConfig) -> list[Path]:
+    """The token file's folder: a refreshed token is written back there (atomically)."""
+    settings: GoogleSettings = source.settings
+    return [settings.token_file.parent]
