@@ -20,8 +20,9 @@ from syncd import detect as detection
 from syncd.config import Config, SourceConfig
 from syncd.errors import ConflictError, GoneError, NotFoundError
 from syncd.model import Action, FollowUpRecord, Interview, Op, RecordStatus
+from syncd.observe import observe_event, observe_gone, observed_id
 from syncd.planner import plan
-from syncd.reconcile import observe_event, observe_gone, observed_id, reconcile, record_for
+from syncd.reconcile import reconcile, record_for
 from syncd.state import StateStore
 
 log = logging.getLogger(__name__)
