@@ -117,6 +117,8 @@ class _Pass:
             log.warning("%s", seen.guard)
         for interview in seen.gone:
             log.info("%s: interview %r is gone", name, interview.title)
+        if seen.refound:
+            log.info("%s: %s: %d follow-ups found again", name, calendar.name, len(seen.refound))
         self.store.commit_read(name, calendar.id, seen, changes.token)
 
     def plan(self, target: CalendarInfo | None) -> None:
