@@ -44,7 +44,7 @@ _UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", 
 _FOLD = re.compile(r"\r?\n[ \t]")
 _SUMMARY = re.compile(r'^SUMMARY(?:;(?:[^:;"\r\n]|"[^"\r\n]*")*)*:(.*?)\r?$', re.M | re.I)
 _ESCAPE = re.compile(r"\\([\\;,nN])")
-_SLOT = re.compile(r"([0-9a-f]{32})\.ics")
+_SLOT = re.compile(r"(?:^|/)([0-9a-f]{32})\.ics$")  # where syncd writes a follow-up
 
 
 class ObjectError(ValueError):
@@ -59,12 +59,6 @@ def followup_uid(followup_id: str) -> str:
 def followup_href_name(followup_id: str) -> str:
     """The resource name a follow-up is stored under: ``<id>.ics``."""
     return f"{followup_id}.ics"
-
-
-def slot_of(resource: str) -> str:
-    """The follow-up identity an href's place stands for (``.../<32 hex>.ics``), else ""."""
-    match = _SLOT.fullmatch(resource.rstrip("/").rsplit("/", 1)[-1])
-    return match.group(1) if match else ""
 
 
 def unfold(text: str) -> str:
@@ -301,7 +295,7 @@ def _to_event(
         markers=_markers(c),
         reminders=_reminders(c),
         series="" if recurrence is None else resource,
-        slot=slot_of(resource),
+        slot=slot.group(1) if (slot := _SLOT.search(resource)) else "",
     )
 
 
