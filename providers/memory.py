@@ -164,7 +164,9 @@ class MemoryProvider:
     def _store(self, cal: _Calendar, event: CalendarEvent) -> CalendarEvent:
         with self._lock:
             number = next(self._counter)
-            stored = dataclasses.replace(event, calendar=cal.info.id, etag=f'"{number}"')
+            # A follow-up is stored under its identity: the place stands for it.
+            slot = event.resource if event.resource == event.id else ""
+            stored = dataclasses.replace(event, calendar=cal.info.id, etag=f'"{number}"', slot=slot)
             cal.objects[stored.resource] = stored
             cal.changes[stored.resource] = (number, True)
             return stored

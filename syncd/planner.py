@@ -33,6 +33,11 @@ from zoneinfo import ZoneInfo
 from syncd.config import CallsConfig, Config
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
 
+# How far after an interview its follow-ups can lie: the calls of a decision
+# "end of next week" fall within two weeks; this leaves room for a stated date.
+# A pass reads this far past the lookahead, so what it planned is read back.
+FOLLOWUP_REACH = dt.timedelta(days=45)
+
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _FRIDAY = 4
 _UNNAMED_COMPANY = "the employer"

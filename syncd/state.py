@@ -16,9 +16,12 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+
+if TYPE_CHECKING:
+    from syncd.observe import Delta
 
 DB_NAME = "state.sqlite3"
 
@@ -256,6 +259,17 @@ class StateStore:
                 record.title,
             ),
         )
+
+    def commit_read(self, source: str, calendar: str, delta: Delta, token: str | None) -> None:
+        """What one read of a calendar showed, with the token to read on from, at once."""
+        with self.transaction():
+            for interview in delta.interviews:
+                self.put_interview(interview)
+            for interview in delta.gone:
+                self.put_interview(interview, gone=True)
+            for record in delta.records:
+                self.put_record(record)
+            self.set_token(source, calendar, token)
 
     # -- source health, for `syncd status`
 

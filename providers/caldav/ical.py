@@ -44,6 +44,7 @@ _UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", 
 _FOLD = re.compile(r"\r?\n[ \t]")
 _SUMMARY = re.compile(r'^SUMMARY(?:;(?:[^:;"\r\n]|"[^"\r\n]*")*)*:(.*?)\r?$', re.M | re.I)
 _ESCAPE = re.compile(r"\\([\\;,nN])")
+_SLOT = re.compile(r"(?:^|/)([0-9a-f]{32})\.ics$")  # where syncd writes a follow-up
 
 
 class ObjectError(ValueError):
@@ -293,6 +294,8 @@ def _to_event(
         resource=resource,
         markers=_markers(c),
         reminders=_reminders(c),
+        series="" if recurrence is None else resource,
+        slot=slot.group(1) if (slot := _SLOT.search(resource)) else "",
     )
 
 

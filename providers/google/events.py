@@ -11,6 +11,7 @@ reminders only, the markers in ``extendedProperties.private``, and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,9 @@ RESPONSES = {
 }
 
 Json = dict[str, Any]
+
+# syncd writes a follow-up under its identity as the event id: 32 lowercase hex chars.
+_SLOT = re.compile(r"[0-9a-f]{32}")
 
 
 def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> CalendarEvent:
@@ -51,6 +55,8 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
         resource=item["id"],
         markers=markers_of(item),
         reminders=reminders_of(item),
+        series=item.get("recurringEventId", ""),
+        slot=item["id"] if _SLOT.fullmatch(item["id"]) else "",
     )
 
 
