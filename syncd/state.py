@@ -53,6 +53,12 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     DELETE FROM calendars;
     """,
+    # 3: interviews remember the series they belong to (a deleted series takes its
+    # instances along); one full read of every calendar fills it in.
+    """
+    DELETE FROM tokens;
+    DELETE FROM calendars;
+    """,
 )
 
 
@@ -134,6 +140,8 @@ class StateStore:
         version = row[0] if row else 0
         if version > len(_MIGRATIONS):
             raise RuntimeError(f"{self.path}: state written by a newer syncd (schema {version})")
+        if 0 < version < len(_MIGRATIONS):
+            self._back_up(version)
         for step in range(version, len(_MIGRATIONS)):
             with self.transaction():
                 # executescript() would commit first; run the statements one by one.
@@ -144,6 +152,19 @@ class StateStore:
         for sidecar in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")):
             if sidecar.exists():
                 os.chmod(sidecar, 0o600)
+
+    def _back_up(self, version: int) -> Path:
+        """A copy of the database as it is, before it is migrated from ``version`` (0600)."""
+        copy = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        fd = os.open(copy, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(copy, 0o600)
+        target = sqlite3.connect(copy)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
+        return copy
 
     @contextlib.contextmanager
     def transaction(self, *, rollback: bool = False) -> Iterator[None]:
