@@ -1,4 +1,4 @@
-"""Detection: is a calendar event an interview, and what are its facts (SPEC 3 and 4).
+"""Detection: is an event an interview, and its facts (docs/behaviour.md: Detection, Facts).
 
 Pure: no I/O, no clock (``now`` is a parameter). A broken event never raises
 here; a problem with one event is at most one logged warning naming it.

@@ -1,4 +1,4 @@
-"""The state store: SQLite in ``state_dir`` (SPEC section 7).
+"""The state store: SQLite in ``state_dir`` (docs/behaviour.md, "State").
 
 It remembers per watched calendar its sync token and the interviews last read
 from it, and per follow-up its identity, etag, fingerprint and status. Losing it
