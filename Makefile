@@ -20,12 +20,14 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
 	touch $@
 
 test: $(VENV)/.stamp-test
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check syncd providers tests bench
 	$(VENV)/bin/ruff format --check syncd providers tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 demo: $(VENV)/.stamp-demo
 	$(VENV)/bin/syncd demo

@@ -230,7 +230,7 @@ class MemoryProvider:
                     calendar=cal.info.id,
                     etag=f'"{number}"',
                     resource=resource,
-                    series=resource if series else "",
+                    series=resource if series else event.series,
                     slot=resource if event.id == resource and is_followup_id(resource) else "",
                     event_type="default",
                 )

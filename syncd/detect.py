@@ -1,4 +1,4 @@
-"""Detection: is a calendar event an interview, and what are its facts (SPEC 3 and 4).
+"""Detection: is an event an interview, and its facts (docs/behaviour.md: Detection, Facts).
 
 Pure: no I/O, no clock (``now`` is a parameter). A broken event never raises
 here; a problem with one event is at most one logged warning naming it.
@@ -46,17 +46,24 @@ NO_AGENCY_NAME = "the agency"  # a staffing-manager line without an agency line
 
 
 def detect(
-    event: CalendarEvent, source: SourceConfig, config: Config, now: dt.datetime
+    event: CalendarEvent,
+    source: SourceConfig,
+    config: Config,
+    now: dt.datetime,
+    *,
+    known: bool = False,
 ) -> Interview | None:
-    """The interview an event is, or None when SPEC section 3 says it is not one.
+    """The interview an event is, or None when the rules of docs/behaviour.md say it is not.
 
     ``now`` bounds the lookback/lookahead window; all-day dates count from
-    midnight in ``config.timezone``. Never raises: an event that cannot be read
-    logs one warning naming it and yields None (or an interview with default
-    facts, when only its facts are unreadable).
+    midnight in ``config.timezone``. ``known``: the event was an interview
+    before; the lookback bounds discovery only, so it stays one however long
+    ago it ended (the lookahead still applies). Never raises: an event that
+    cannot be read logs one warning naming it and yields None (or an interview
+    with default facts, when only its facts are unreadable).
     """
     try:
-        if not is_interview(event, source, config, now):
+        if not is_interview(event, source, config, now, known=known):
             return None
     except Exception as exc:
         log.warning("event %s skipped: %s", _name(event), exc)
@@ -74,6 +81,7 @@ def detect(
             start=event.start,
             end=event.end,
             resource=_text(event.resource),
+            series=_text(event.series),
         )
     if problems:
         log.warning("interview %s: %s", _name(event), "; ".join(problems))
@@ -81,11 +89,17 @@ def detect(
 
 
 def is_interview(
-    event: CalendarEvent, source: SourceConfig, config: Config, now: dt.datetime
+    event: CalendarEvent,
+    source: SourceConfig,
+    config: Config,
+    now: dt.datetime,
+    *,
+    known: bool = False,
 ) -> bool:
-    """True when the event passes every rule of SPEC section 3 at ``now``.
+    """True when the event passes every detection rule (docs/behaviour.md) at ``now``.
 
-    Raises ValueError when the event has no usable start time.
+    ``known``: the lookback does not apply (see ``detect``). Raises ValueError
+    when the event has no usable start time.
     """
     rules = config.detect
     title = _text(event.title)
@@ -98,7 +112,7 @@ def is_interview(
         return False
     if _declined(event, source):
         return False
-    return _in_window(event, config.timezone, now, rules)
+    return _in_window(event, config.timezone, now, rules, known)
 
 
 def _squash(text: str) -> str:
@@ -137,7 +151,9 @@ def _declined(event: CalendarEvent, source: SourceConfig) -> bool:
     )
 
 
-def _in_window(event: CalendarEvent, tz: ZoneInfo, now: dt.datetime, rules: DetectConfig) -> bool:
+def _in_window(
+    event: CalendarEvent, tz: ZoneInfo, now: dt.datetime, rules: DetectConfig, known: bool
+) -> bool:
     start = _instant(event.start, tz)
     if start is None:
         raise ValueError("it has no usable start time")
@@ -147,7 +163,7 @@ def _in_window(event: CalendarEvent, tz: ZoneInfo, now: dt.datetime, rules: Dete
     now_utc = _instant(now, tz)
     if now_utc is None:
         raise ValueError(f"now is not a time: {now!r}")
-    return end >= now_utc - rules.lookback and start <= now_utc + rules.lookahead
+    return (known or end >= now_utc - rules.lookback) and start <= now_utc + rules.lookahead
 
 
 def _instant(value: object, tz: ZoneInfo) -> dt.datetime | None:
@@ -221,6 +237,7 @@ def _interview(
         or heard_back_in_title(description, marker),
         location=location,
         resource=_text(event.resource),
+        series=_text(event.series),
     )
 
 

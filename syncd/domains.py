@@ -1,6 +1,6 @@
 """Mail domains: the organisation a domain names, and the domains that name none.
 
-SPEC section 4 takes the employer from the organizer's mail domain (acme.com ->
+docs/behaviour.md ("Facts") takes the employer from the organizer's mail domain (acme.com ->
 Acme) unless it is a public mail domain, and the agency from
 ``detect.agency_domains``. Pure; nothing here raises.
 """

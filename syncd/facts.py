@@ -1,6 +1,6 @@
 """Facts from an interview's free text: descriptions, phones, mail domains, links.
 
-Pure helpers for ``detect`` (SPEC section 4). Nothing here raises on odd text:
+Pure helpers for ``detect`` (docs/behaviour.md, "Facts"). Nothing here raises on odd text:
 a value that cannot be read comes back empty, ``None`` or ``False``.
 """
 

@@ -39,7 +39,7 @@ class Attendee:
 
 @dataclasses.dataclass(frozen=True)
 class Markers:
-    """The syncd markers a follow-up event carries (SPEC section 6)."""
+    """The syncd markers a follow-up event carries (docs/behaviour.md, "Identities and markers")."""
 
     kind: FollowUpKind
     interview: str
@@ -98,7 +98,7 @@ class CalendarEvent:
 
 @dataclasses.dataclass(frozen=True)
 class Interview:
-    """The facts of SPEC section 4 read from one interview event."""
+    """The facts read from one interview event (docs/behaviour.md, "Facts")."""
 
     source: str
     calendar: str

@@ -1,9 +1,9 @@
-"""The shared planner (SPEC section 5): interview facts + config + now -> follow-ups.
+"""The shared planner (docs/behaviour.md, "Planning"): interview facts + config + now -> follow-ups.
 
 Pure: no clock, no I/O. The only import beyond the standard library, ``holidays``,
 loads lazily and only when ``calls.holidays`` is set.
 
-Decisions where the SPEC is silent (each is a rule a test pins down):
+Decisions the behaviour contract leaves open (each is a rule a test pins down):
 
 - *The interview's date* is the local date (``config.timezone``) of a timed
   interview's start, and the last day of an all-day one (its DATE end is
@@ -13,7 +13,7 @@ Decisions where the SPEC is silent (each is a rule a test pins down):
   ``end of week``: "next week" said on a Saturday means the coming week.
 - A decision day on or before the interview's date (a stale ISO date) becomes
   the first working day after it: a call can never come before the interview.
-- An unrecognised decision text counts as ``end of week``, the SPEC default.
+- An unrecognised decision text counts as ``end of week``, the default.
 - The placeholder company "the employer" (detect found no name) never collides
   with another interview: two unnamed employers are most likely two employers.
 - A heard-back interview still takes its company's call slot (it gets no calls):
@@ -32,6 +32,11 @@ from zoneinfo import ZoneInfo
 
 from syncd.config import CallsConfig, Config
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
+
+# How far after an interview its follow-ups can lie: the calls of a decision
+# "end of next week" fall within two weeks; this leaves room for a stated date.
+# A pass reads this far past the lookahead, so what it planned is read back.
+FOLLOWUP_REACH = dt.timedelta(days=45)
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _FRIDAY = 4
@@ -75,7 +80,7 @@ def interview_date(interview: Interview, zone: ZoneInfo) -> dt.date:
 
 
 def decision_day(interview_date: dt.date, decision: str, calls: CallsConfig) -> dt.date:
-    """The day to call for an interview on ``interview_date`` (SPEC section 5).
+    """The day to call for an interview on ``interview_date`` (docs/behaviour.md, "Decision day").
 
     ``decision`` is one of "end of week", "end of next week", "next week", a
     lowercase English weekday name, or an ISO date "YYYY-MM-DD". The result is
@@ -152,7 +157,7 @@ def _working_day_near(day: dt.date, after: dt.date, calls: CallsConfig) -> dt.da
 
 def _decision_day_of(interview: Interview, config: Config) -> dt.date:
     day = interview_date(interview, config.timezone)
-    # A decision text detect could not normalise counts as the SPEC default.
+    # A decision text detect could not normalise counts as the default.
     named = _named_day(day, interview.decision) or _end_of_week(day)
     return _working_day_near(named, day, config.calls)
 

@@ -1,86 +1,20 @@
-"""Reconciliation (SPEC section 6): desired follow-ups and what is known of the
-existing ones in, actions out. Pure: no I/O, ``now`` is a parameter.
+"""Reconciliation: desired follow-ups and the records of the existing ones in,
+actions out (docs/behaviour.md). Pure: no I/O, ``now`` is a parameter.
 
-Two steps, both pure:
-
-- ``observe`` folds what a read showed of follow-up events (seen with their
-  content, or reported deleted) into the records: edited-by-user, deleted-by-user.
-- ``reconcile`` compares the desired follow-ups with the records and returns the
-  writes that make the calendar match, never touching an edited, user-deleted or
-  past follow-up.
+What a read showed of the follow-ups (edited, deleted by the user) is already
+in the records (``syncd.observe``); ``reconcile`` returns the writes that make
+the calendar match, never touching an edited, user-deleted or past follow-up.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from syncd.model import (
-    Action,
-    CalendarEvent,
-    FollowUp,
-    FollowUpRecord,
-    Op,
-    RecordStatus,
-    content_fingerprint,
-    followup_id,
-)
+from syncd.model import Action, CalendarEvent, FollowUp, FollowUpRecord, Op, RecordStatus
 
 # Records in these states are the user's now, or gone: syncd writes nothing to them.
 _HANDS_OFF = frozenset({RecordStatus.EDITED, RecordStatus.DELETED})
-
-
-def observed_id(source: str, event: CalendarEvent) -> str | None:
-    """The follow-up identity an event with syncd markers claims, or None.
-
-    The identity is recomputed from the markers, so an event whose id does not
-    start with it (a copy the user made, say) is not taken for ours.
-    """
-    if event.markers is None:
-        return None
-    m = event.markers
-    fid = followup_id(source, m.calendar, m.interview, m.kind)
-    return fid if event.id.startswith(fid) else None
-
-
-def observe_event(
-    source: str, event: CalendarEvent, record: FollowUpRecord | None
-) -> FollowUpRecord | None:
-    """The record after seeing a follow-up event's current content.
-
-    Unedited (content matches its marker fingerprint): written, with the new
-    etag. Edited: edited-by-user, from then on. No record (state lost): one is
-    made from the markers. Returns None for an event that is not a follow-up.
-    """
-    fid = observed_id(source, event)
-    if fid is None or event.markers is None or not isinstance(event.start, dt.datetime):
-        return None
-    edited = content_fingerprint(event) != event.markers.fingerprint
-    if record is not None and record.status == RecordStatus.EDITED:
-        edited = True
-    status = RecordStatus.EDITED if edited else RecordStatus.WRITTEN
-    return FollowUpRecord(
-        id=fid,
-        source=source,
-        calendar=event.markers.calendar,
-        interview=event.markers.interview,
-        kind=event.markers.kind,
-        target=event.calendar,
-        resource=event.resource,
-        etag=event.etag,
-        fingerprint=event.markers.fingerprint,
-        status=status,
-        start=event.start,
-        title=event.title,
-    )
-
-
-def observe_gone(record: FollowUpRecord) -> FollowUpRecord:
-    """The record after its event was reported deleted (by someone other than syncd)."""
-    if record.status == RecordStatus.REMOVED:
-        return record
-    return dataclasses.replace(record, status=RecordStatus.DELETED)
 
 
 def reconcile(

@@ -1,4 +1,4 @@
-"""The state store: SQLite in ``state_dir`` (SPEC section 7).
+"""The state store: SQLite in ``state_dir`` (docs/behaviour.md, "State").
 
 It remembers per watched calendar its sync token and the interviews last read
 from it, and per follow-up its identity, etag, fingerprint and status. Losing it
@@ -16,9 +16,12 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+
+if TYPE_CHECKING:
+    from syncd.observe import Delta
 
 DB_NAME = "state.sqlite3"
 
@@ -48,6 +51,12 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: the calendar cache holds aliases too; the next pass resolves calendars anew.
     """
+    DELETE FROM calendars;
+    """,
+    # 3: interviews remember the series they belong to (a deleted series takes its
+    # instances along); one full read of every calendar fills it in.
+    """
+    DELETE FROM tokens;
     DELETE FROM calendars;
     """,
 )
@@ -131,6 +140,8 @@ class StateStore:
         version = row[0] if row else 0
         if version > len(_MIGRATIONS):
             raise RuntimeError(f"{self.path}: state written by a newer syncd (schema {version})")
+        if 0 < version < len(_MIGRATIONS):
+            self._back_up(version)
         for step in range(version, len(_MIGRATIONS)):
             with self.transaction():
                 # executescript() would commit first; run the statements one by one.
@@ -141,6 +152,19 @@ class StateStore:
         for sidecar in (self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")):
             if sidecar.exists():
                 os.chmod(sidecar, 0o600)
+
+    def _back_up(self, version: int) -> Path:
+        """A copy of the database as it is, before it is migrated from ``version`` (0600)."""
+        copy = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        fd = os.open(copy, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(copy, 0o600)
+        target = sqlite3.connect(copy)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
+        return copy
 
     @contextlib.contextmanager
     def transaction(self, *, rollback: bool = False) -> Iterator[None]:
@@ -256,6 +280,17 @@ class StateStore:
                 record.title,
             ),
         )
+
+    def commit_read(self, source: str, calendar: str, delta: Delta, token: str | None) -> None:
+        """What one read of a calendar showed, with the token to read on from, at once."""
+        with self.transaction():
+            for interview in delta.interviews:
+                self.put_interview(interview)
+            for interview in delta.gone:
+                self.put_interview(interview, gone=True)
+            for record in delta.records:
+                self.put_record(record)
+            self.set_token(source, calendar, token)
 
     # -- source health, for `syncd status`
 

@@ -1,6 +1,6 @@
 """Reading an event title: keyword matching and the company and role it names.
 
-SPEC sections 3 and 4: keywords match as case-insensitive whole words; the title
+docs/behaviour.md ("Detection", "Facts"): keywords match as case-insensitive whole words; the title
 patterns "Interview with X", "Interview at X", "Interview: X" and "X interview",
 with a trailing " - role" or " for role", name the company and the role.
 """
@@ -131,7 +131,7 @@ def _read_at(title: str, start: int, end: int) -> tuple[str, str]:
 
 
 def company_and_role(title: str, keywords: tuple[str, ...], marker: str) -> tuple[str, str]:
-    """The (company, role) a title names by the SPEC patterns; "" for what it does not.
+    """The (company, role) a title names by the title patterns; "" for what it does not.
 
     Tries every keyword occurrence, earliest first; the heard-back marker is
     ignored. The company keeps the casing of the title.

@@ -19,6 +19,7 @@ from factories import make_source
 from providers.memory import MemoryProvider
 from syncd.config import Config, SourceConfig
 from syncd.engine import Engine
+from syncd.errors import ConflictError, RefusedError
 from syncd.model import CalendarEvent, FollowUp, FollowUpKind, Op
 from syncd.state import StateStore
 
@@ -300,3 +301,83 @@ def test_an_interview_that_ages_out_keeps_its_future_calls(world: World) -> None
     world.interview(description="decision: 2026-12-18\nnotes: went well")
     assert world.run() == []
     assert {k for k in world.followups()} == set(FollowUpKind)
+
+
+def test_a_refused_write_is_left_alone_and_the_pass_goes_on(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    class ReadOnlyForThanks(MemoryProvider):
+        def create(self, followup: FollowUp) -> CalendarEvent:
+            if followup.kind == FollowUpKind.THANK_YOU:
+                raise RefusedError("403 Forbidden")
+            return super().create(followup)
+
+    world.provider.__class__ = ReadOnlyForThanks
+    world.interview()
+    with caplog.at_level(logging.WARNING):
+        report = world.engine.run_source(world.source, world.provider)
+    assert [a.followup.kind for a, _ in report.left_alone if a.followup] == ["thank-you"]
+    assert len(report.applied) == 2
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("mem: Personal: left create 'Thank-you letter: Acme'")
+    assert "refuses" in warning
+    assert set(world.followups()) == {FollowUpKind.CALL_MORNING, FollowUpKind.CALL_AFTERNOON}
+
+
+def test_an_update_that_finds_its_follow_up_deleted_meanwhile_leaves_it_deleted(
+    world: World,
+) -> None:
+    class DeletedMeanwhile(MemoryProvider):
+        """The user deletes the thank-you just before syncd's update reaches the server,
+        which answers "changed" (as CalDAV servers answer 412 for a missing object)."""
+
+        def update(self, followup, resource, etag):  # type: ignore[no-untyped-def]
+            if followup.kind == FollowUpKind.THANK_YOU:
+                self.remove(followup.target, resource)
+                raise ConflictError(f"{resource} changed")
+            return super().update(followup, resource, etag)
+
+    world.provider.__class__ = DeletedMeanwhile
+    world.interview()
+    world.run()
+    world.interview(start=local(8, 14), end=local(8, 15))
+    report = world.engine.run_source(world.source, world.provider)
+    assert [why for _, why in report.left_alone] == ["deleted by the user meanwhile"]
+    assert FollowUpKind.THANK_YOU not in world.followups()
+    world.provider.__class__ = MemoryProvider
+    assert world.run() == []
+    assert FollowUpKind.THANK_YOU not in world.followups()
+
+
+def test_a_delete_that_meets_a_changed_etag_is_decided_again_and_done_once(
+    world: World,
+) -> None:
+    class Touched(MemoryProvider):
+        """A client rewrites the follow-up unchanged (a new etag) just before the delete."""
+
+        touched = False
+
+        def delete(self, calendar: str, resource: str, etag: str) -> None:
+            current = self.get(calendar, resource)
+            if current is not None and not self.touched:
+                self.touched = True
+                self.put(current)
+            super().delete(calendar, resource, etag)
+
+    world.interview()
+    world.run()
+    world.provider.__class__ = Touched
+    world.interview(status="cancelled")
+    report = world.engine.run_source(world.source, world.provider)
+    assert (len(report.applied), report.left_alone) == (3, [])
+    assert world.followups() == {}
+    deletes = [r for r in world.provider.requests if r.startswith("delete")]
+    assert len(deletes) == 4  # one met the new etag, was read again and deleted once more
+
+
+def test_a_deleted_series_takes_its_instances_interviews_with_it(world: World) -> None:
+    world.interview(id="tuesday-call", series="weekly")  # no id says which series it is in
+    assert len(world.run()) == 3
+    world.provider.remove(world.cal, "weekly")  # the server reports the series' resource
+    assert [op for op, _ in world.run()] == [Op.DELETE] * 3
+    assert world.followups() == {}

@@ -17,7 +17,8 @@ from syncd.model import (
     Op,
     RecordStatus,
 )
-from syncd.reconcile import observe_event, observe_gone, reconcile, record_for
+from syncd.observe import observe_event, observe_gone
+from syncd.reconcile import reconcile, record_for
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 CAL = "mem://Personal"
@@ -155,6 +156,7 @@ def test_observe_marks_an_edited_follow_up_and_keeps_it_edited() -> None:
         etag='"e2"',
         resource="r",
         markers=f.markers,
+        slot=f.id,
     )
     record = observe_event("src", ours, None)
     assert record is not None and record.status == RecordStatus.WRITTEN and record.etag == '"e2"'

@@ -28,7 +28,7 @@ def test_schema_version_is_recorded_and_reopening_keeps_data(tmp_path: Path) -> 
     assert store.token("src", "cal") == "t1"
     store.close()
     with sqlite3.connect(tmp_path / DB_NAME) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -127,7 +127,23 @@ def test_an_older_schema_is_migrated_in_place(tmp_path: Path) -> None:
         db.execute("UPDATE schema_version SET version = 1")
         db.execute("""UPDATE calendars SET data = '[["cal", "Personal"]]'""")
     store = StateStore(tmp_path)
-    assert store.token("src", "cal") == "t1"
+    # Version 3 drops the tokens: one full read fills in the interviews' series.
+    assert store.token("src", "cal") is None
     assert store.calendars("src", "sig") is None  # resolved anew, with aliases
     store.set_calendars("src", "sig", [("cal", "Personal", ("primary",))])
     assert store.calendars("src", "sig") == [("cal", "Personal", ("primary",))]
+
+
+def test_a_migration_keeps_a_private_copy_of_the_old_database(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_token("src", "cal", "t1")
+    store.close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE schema_version SET version = 2")
+    StateStore(tmp_path).close()
+    copy = tmp_path / f"{DB_NAME}.v2.bak"
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT token FROM tokens").fetchall() == [("t1",)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert not list(tmp_path.glob("*.v3.bak"))  # an up-to-date state is not copied

@@ -1,0 +1,92 @@
+"""Carrying out the reconciler's actions: one conditional write at a time, each
+committed with its record once the server took it (docs/architecture.md).
+
+A write that meets a change (ConflictError) re-reads that one follow-up,
+observes it with ``observe.observe_slot``, lets the reconciler decide again
+for that follow-up and carries out what it asks, once: nothing is forced, and
+there is no second reconciler here. A follow-up no longer there
+(NotFoundError) becomes deleted-by-user (update) or removed (delete); a write
+the server refuses (RefusedError) is left alone, and the pass goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from providers import Provider
+from syncd.errors import ConflictError, NotFoundError, RefusedError
+from syncd.model import Action, FollowUpRecord, Op, RecordStatus
+from syncd.observe import observe_gone, observe_slot
+from syncd.reconcile import record_for
+from syncd.state import StateStore
+
+REFUSED = "the server refuses the write"
+_WHY = {
+    RecordStatus.EDITED: "edited by the user",
+    RecordStatus.DELETED: "deleted by the user meanwhile",
+}
+
+# The reconciler's actions for one follow-up (by id), against the records as stored now.
+Decide = Callable[[str], list[Action]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Writer:
+    """Writes one source's actions through its provider."""
+
+    source: str
+    provider: Provider
+    store: StateStore
+    decide: Decide
+
+    def apply(self, action: Action) -> str:
+        """Carry out ``action`` with its record; "" when done, else why it was left alone.
+
+        Raises the provider's other errors (TransientError, AuthError, ...).
+        """
+        with self.store.transaction():
+            return self._write(action, again=True)
+
+    def _write(self, action: Action, *, again: bool) -> str:
+        record = self.store.record(action.followup_id)
+        try:
+            done = self._attempt(action, record)
+        except ConflictError:
+            return self._decide_again(action) if again else "changed again; the next pass decides"
+        except NotFoundError:
+            if record is None:
+                return "its calendar is gone"
+            if action.op != Op.DELETE:
+                self.store.put_record(observe_gone(record))
+                return _WHY[RecordStatus.DELETED]
+            done = dataclasses.replace(record, status=RecordStatus.REMOVED)
+        except RefusedError as error:
+            return f"{REFUSED} ({error}); check that the calendar is writable"
+        self.store.put_record(done)
+        return ""
+
+    def _attempt(self, action: Action, record: FollowUpRecord | None) -> FollowUpRecord:
+        """One conditional write; the record it leaves once the server took it."""
+        f = action.followup
+        if action.op == Op.CREATE and f is not None:
+            return record_for(f, self.provider.create(f))
+        if action.op == Op.UPDATE and f is not None:
+            return record_for(f, self.provider.update(f, action.resource, action.etag))
+        assert record is not None, "a delete is only planned from a record"
+        self.provider.delete(action.target, action.resource, action.etag)
+        return dataclasses.replace(record, status=RecordStatus.REMOVED)
+
+    def _decide_again(self, action: Action) -> str:
+        fid = action.followup_id
+        current = self.provider.get(action.target, fid)
+        record = self.store.record(fid)
+        seen = observe_slot(self.source, fid, action.target, current, record)
+        if current is not None and not seen.followups:
+            return "an event that is not syncd's holds its identity"
+        for changed in seen.records:
+            self.store.put_record(changed)
+        then = self.decide(fid)
+        if then:
+            return self._write(then[0], again=False)
+        return next((_WHY[r.status] for r in seen.records if r.status in _WHY), "")

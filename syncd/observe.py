@@ -1,0 +1,318 @@
+"""Observation: what a read of one calendar shows, folded into what syncd knows.
+
+Pure: no store, no provider, no clock (``now`` is a parameter). A change set,
+the interviews known of that calendar and the source's follow-up records go in;
+a ``Delta`` comes out: interviews new or changed, interviews gone, follow-ups
+read back (edited by the user, found again after the state was lost) or
+deleted by the user, and whether the mass-deletion guard held. Beside it: the
+window a pass reads, heard-back from follow-up titles, and retention. The rules
+are those of docs/behaviour.md; what a change set promises is docs/providers.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from syncd.config import Config, DetectConfig, SourceConfig
+from syncd.detect import detect
+from syncd.facts import heard_back_in_title
+from syncd.model import (
+    CalendarEvent,
+    CalendarInfo,
+    ChangeSet,
+    FollowUpRecord,
+    Interview,
+    ReadScope,
+    RecordStatus,
+    content_fingerprint,
+    followup_id,
+)
+from syncd.planner import FOLLOWUP_REACH
+
+# Interviews this far past are forgotten: every follow-up of theirs is long past.
+FORGET_AFTER = dt.timedelta(days=400)
+
+
+@dataclasses.dataclass(frozen=True)
+class Delta:
+    """What one read changed in what syncd knows of a calendar.
+
+    ``interviews``: new or changed, to keep. ``gone``: known ones that were
+    cancelled, deleted, moved past the lookahead or are no interview any more
+    (kept as tombstones until their follow-ups are dealt with). ``followups``:
+    records of follow-ups read back, written (a new etag) or edited by the
+    user; ``refound`` names those among them syncd held no record of (the
+    state was lost). ``deleted``: records of follow-ups the user deleted.
+    ``guard``: the warning to log when the mass-deletion guard held, else "".
+    """
+
+    interviews: tuple[Interview, ...] = ()
+    gone: tuple[Interview, ...] = ()
+    followups: tuple[FollowUpRecord, ...] = ()
+    deleted: tuple[FollowUpRecord, ...] = ()
+    refound: tuple[str, ...] = ()
+    guard: str = ""
+
+    @property
+    def records(self) -> tuple[FollowUpRecord, ...]:
+        """Every follow-up record to store."""
+        return (*self.followups, *self.deleted)
+
+    @property
+    def edited(self) -> tuple[FollowUpRecord, ...]:
+        """The follow-ups read back that are the user's now."""
+        return tuple(r for r in self.followups if r.status == RecordStatus.EDITED)
+
+
+def read_scope(rules: DetectConfig, now: dt.datetime) -> ReadScope:
+    """What a pass reads: from ``now - lookback`` to ``now + lookahead`` plus the reach
+    of follow-ups (so what was planned is read back), and the detection words."""
+    return ReadScope.of(
+        now - rules.lookback,
+        now + rules.lookahead + FOLLOWUP_REACH,
+        [*rules.keywords, *rules.categories],
+        rules.patterns,
+    )
+
+
+def reaching_back(
+    scope: ReadScope,
+    known: Iterable[Interview],
+    records: Iterable[FollowUpRecord],
+    now: dt.datetime,
+) -> ReadScope:
+    """``scope`` reaching back to every ``known`` interview whose follow-ups are still
+    ahead, though it aged out of the lookback.
+
+    A provider reports an object changed so that nothing of it is in the window
+    as deleted (docs/providers.md): an edit of such an interview must be read as
+    an edit, not as its deletion, while its follow-ups are pending.
+    """
+    pending = {(r.calendar, r.interview) for r in records if r.start > now}
+    starts = [_instant(i.start) for i in known if (i.calendar, i.key) in pending]
+    if not starts or min(starts) >= scope.start:
+        return scope
+    return dataclasses.replace(scope, start=min(starts))
+
+
+def observe(
+    changes: ChangeSet,
+    calendar: CalendarInfo,
+    known: Iterable[Interview],
+    records: Mapping[str, FollowUpRecord],
+    scope: ReadScope,
+    now: dt.datetime,
+    source: SourceConfig,
+    config: Config,
+) -> Delta:
+    """Fold one calendar's change set into its ``known`` interviews and the source's
+    follow-up ``records`` (by id).
+
+    An event is syncd's follow-up only when its markers name the identity of
+    its slot; any other event goes through detection, where a known one stays
+    known when it ages out of the lookback. A known interview is gone when its
+    event was read and is no interview any more, or its resource or series is
+    in ``deleted``. A full read also buries what it should have shown in
+    ``scope``'s window and did not, unless it came back empty while syncd knew
+    of something there (the mass-deletion guard: then nothing is buried).
+    """
+    part = observe_followups(source.name, changes, records, calendar.id)
+    before = {i.key: i for i in known}
+    found: dict[str, Interview] = {}
+    for event in changes.events:
+        if observed_id(source.name, event) is not None:
+            continue
+        interview = detect(event, source, config, now, known=event.key in before)
+        if interview is not None:
+            found[event.key] = interview
+    deleted = set(changes.deleted)
+    touched = {e.resource for e in changes.events} | deleted
+    gone = {
+        key: interview
+        for key, interview in before.items()
+        if key not in found
+        and (interview.resource in touched or interview.series in deleted - {""})
+    }
+    more: list[FollowUpRecord] = []
+    guard = ""
+    if changes.full:
+        here = [r for r in records.values() if r.target == calendar.id]
+        if not changes.events and not changes.unchanged and (before or here):
+            guard = (
+                f"{source.name}: {calendar.name}: a full read came back empty;"
+                " deleting nothing (mass-deletion guard)"
+            )
+        else:
+            keys = {e.key for e in changes.events}
+            gone |= {
+                key: interview
+                for key, interview in before.items()
+                if key not in keys and _overlaps(interview, scope)
+            }
+            ids = {observed_id(source.name, e) for e in changes.events}
+            ids |= {r.id for r in here if r.resource in changes.unchanged}
+            seen = {r.id for r in part.deleted}
+            more = [
+                r
+                for r in here
+                if r.id not in ids | seen and scope.start <= r.start < scope.end and _gone(r)
+            ]
+    return dataclasses.replace(
+        part,
+        interviews=tuple(i for key, i in found.items() if before.get(key) != i),
+        gone=tuple(gone.values()),
+        deleted=(*part.deleted, *(observe_gone(r) for r in more)),
+        guard=guard,
+    )
+
+
+def observe_followups(
+    source: str, changes: ChangeSet, records: Mapping[str, FollowUpRecord], calendar: str
+) -> Delta:
+    """The follow-ups part of ``observe``: what ``changes`` of ``calendar`` show of
+    syncd's follow-ups (also how one follow-up re-read after a write conflict is seen).
+
+    Returns a Delta with ``followups``, ``refound`` and ``deleted`` only.
+    """
+    seen: dict[str, FollowUpRecord] = {}
+    for event in changes.events:
+        fid = observed_id(source, event)
+        if fid is not None and (record := observe_event(source, event, records.get(fid))):
+            seen[fid] = record
+    deleted = set(changes.deleted)
+    return Delta(
+        followups=tuple(seen.values()),
+        refound=tuple(fid for fid in seen if fid not in records),
+        deleted=tuple(
+            observe_gone(r)
+            for r in records.values()
+            if r.target == calendar and r.resource in deleted and r.id not in seen and _gone(r)
+        ),
+    )
+
+
+def observe_slot(
+    source: str,
+    followup_id: str,
+    calendar: str,
+    current: CalendarEvent | None,
+    record: FollowUpRecord | None,
+) -> Delta:
+    """What a re-read of one follow-up's slot shows (after a write conflict): ``current``
+    is the event there now (None: nothing), ``record`` what syncd knew of it."""
+    deleted = (record.resource,) if current is None and record is not None else ()
+    changes = ChangeSet((current,) if current else (), deleted, token="", full=False)
+    return observe_followups(source, changes, {followup_id: record} if record else {}, calendar)
+
+
+def known_etags(records: Iterable[FollowUpRecord], calendar: str) -> dict[str, str]:
+    """Resource -> etag of the follow-ups syncd wrote to ``calendar`` and holds as written:
+    what a read may report unchanged instead of fetching again."""
+    return {
+        r.resource: r.etag
+        for r in records
+        if r.target == calendar and r.status == RecordStatus.WRITTEN
+    }
+
+
+def observed_id(source: str, event: CalendarEvent) -> str | None:
+    """The follow-up identity an event is syncd's follow-up for, or None.
+
+    The identity is recomputed from the markers and must be the one the
+    event's place stands for (``slot``): markers anywhere else, a copy the user
+    made say, make nothing syncd's (docs/providers.md).
+    """
+    if event.markers is None:
+        return None
+    m = event.markers
+    fid = followup_id(source, m.calendar, m.interview, m.kind)
+    return fid if fid == event.slot else None
+
+
+def observe_event(
+    source: str, event: CalendarEvent, record: FollowUpRecord | None
+) -> FollowUpRecord | None:
+    """The record after seeing a follow-up event's current content.
+
+    Unedited (content matches its marker fingerprint): written, with the new
+    etag. Edited: edited-by-user, from then on. No record (state lost): one is
+    made from the markers. Returns None for an event that is not a follow-up.
+    """
+    fid = observed_id(source, event)
+    if fid is None or event.markers is None or not isinstance(event.start, dt.datetime):
+        return None
+    edited = content_fingerprint(event) != event.markers.fingerprint
+    if record is not None and record.status == RecordStatus.EDITED:
+        edited = True
+    status = RecordStatus.EDITED if edited else RecordStatus.WRITTEN
+    return FollowUpRecord(
+        id=fid,
+        source=source,
+        calendar=event.markers.calendar,
+        interview=event.markers.interview,
+        kind=event.markers.kind,
+        target=event.calendar,
+        resource=event.resource,
+        etag=event.etag,
+        fingerprint=event.markers.fingerprint,
+        status=status,
+        start=event.start,
+        title=event.title,
+    )
+
+
+def observe_gone(record: FollowUpRecord) -> FollowUpRecord:
+    """The record after its event was reported deleted (by someone other than syncd)."""
+    if record.status == RecordStatus.REMOVED:
+        return record
+    return dataclasses.replace(record, status=RecordStatus.DELETED)
+
+
+def heard_back(
+    interviews: Iterable[Interview], records: Iterable[FollowUpRecord], marker: str
+) -> list[Interview]:
+    """The interviews, each marked heard back when one of its follow-ups still in the
+    calendar (not deleted by the user) carries ``marker`` in its title."""
+    heard = {
+        (r.calendar, r.interview)
+        for r in records
+        if r.status != RecordStatus.DELETED and heard_back_in_title(r.title, marker)
+    }
+    return [
+        dataclasses.replace(i, heard_back=True) if (i.calendar, i.key) in heard else i
+        for i in interviews
+    ]
+
+
+def forget(
+    live: Iterable[Interview],
+    tombstones: Iterable[Interview],
+    records: Iterable[FollowUpRecord],
+    now: dt.datetime,
+) -> set[tuple[str, str]]:
+    """(calendar, key) of the interviews to drop: tombstones with no written follow-up
+    ahead of ``now`` left, and interviews that ended more than FORGET_AFTER ago."""
+    pending = {
+        (r.calendar, r.interview)
+        for r in records
+        if r.status == RecordStatus.WRITTEN and r.start > now
+    }
+    drop = {(i.calendar, i.key) for i in tombstones} - pending
+    return drop | {(i.calendar, i.key) for i in live if _instant(i.end) < now - FORGET_AFTER}
+
+
+def _gone(record: FollowUpRecord) -> bool:
+    """Whether reporting the record's event deleted changes the record."""
+    return record.status not in (RecordStatus.DELETED, RecordStatus.REMOVED)
+
+
+def _instant(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+
+
+def _overlaps(interview: Interview, scope: ReadScope) -> bool:
+    return _instant(interview.end) >= scope.start and _instant(interview.start) < scope.end

@@ -1,0 +1,339 @@
+"""The observation step, case by case (pure: no SQLite, no provider, no clock)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from factories import make_followup
+
+from syncd.config import Config, SourceConfig
+from syncd.detect import detect
+from syncd.model import (
+    Attendee,
+    CalendarEvent,
+    CalendarInfo,
+    ChangeSet,
+    FollowUp,
+    FollowUpKind,
+    FollowUpRecord,
+    Interview,
+    RecordStatus,
+)
+from syncd.observe import (
+    Delta,
+    forget,
+    heard_back,
+    known_etags,
+    observe,
+    observe_slot,
+    read_scope,
+)
+from syncd.planner import FOLLOWUP_REACH
+from syncd.reconcile import record_for
+
+LONDON = ZoneInfo("Europe/London")
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday
+SOURCE = SourceConfig(name="src", kind="caldav", me=("me@example.com",))
+CONFIG = Config(timezone=LONDON, sources=(SOURCE,))
+CAL = CalendarInfo("mem://Personal", "Personal")
+SCOPE = read_scope(CONFIG.detect, NOW)
+DAY = dt.timedelta(days=1)
+
+
+def ev(key: str = "iv1", **fields: Any) -> CalendarEvent:
+    """An interview event (its id, key and resource are ``key``)."""
+    start = dt.datetime(2026, 12, 1, 10, 0, tzinfo=LONDON)
+    values: dict[str, Any] = dict(id=key, calendar=CAL.id, title="Interview with Acme",
+                                  start=start, end=start + dt.timedelta(hours=1), resource=key,
+                                  etag='"1"')  # fmt: skip
+    return CalendarEvent(**{**values, **fields})
+
+
+def known(event: CalendarEvent) -> Interview:
+    """The interview syncd learnt from ``event`` (however long ago that was)."""
+    interview = detect(event, SOURCE, CONFIG, NOW, known=True)
+    assert interview is not None
+    return interview
+
+
+def fu(kind: FollowUpKind = FollowUpKind.THANK_YOU, days: float = 6) -> FollowUp:
+    """A follow-up syncd planned for interview iv1, ``days`` after now."""
+    start = NOW + dt.timedelta(days=days)
+    return make_followup(source="src", calendar=CAL.id, interview="iv1", kind=kind, start=start)
+
+
+THANKS, MORNING = fu(), fu(FollowUpKind.CALL_MORNING, days=9)
+
+
+def at_slot(f: FollowUp, **fields: Any) -> CalendarEvent:
+    """The event of follow-up ``f`` where syncd wrote it (its slot), as a read returns it."""
+    values: dict[str, Any] = dict(id=f.id, calendar=f.target, title=f.title, start=f.start,
+                                  end=f.end, description=f.description, reminders=f.reminders,
+                                  markers=f.markers, resource=f"{f.id}.ics", slot=f.id,
+                                  etag='"2"')  # fmt: skip
+    return CalendarEvent(**{**values, **fields})
+
+
+def rec(f: FollowUp, status: RecordStatus = RecordStatus.WRITTEN) -> FollowUpRecord:
+    event = dataclasses.replace(at_slot(f), etag='"1"')
+    return dataclasses.replace(record_for(f, event), status=status)
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    events: tuple[CalendarEvent, ...] = ()
+    deleted: tuple[str, ...] = ()
+    full: bool = False
+    unchanged: tuple[str, ...] = ()
+    known: tuple[Interview, ...] = ()
+    records: tuple[FollowUpRecord, ...] = ()
+    # expected: interview keys, follow-up kinds -> status
+    new: tuple[str, ...] = ()
+    gone: tuple[str, ...] = ()
+    seen: tuple[tuple[str, RecordStatus], ...] = ()
+    user_deleted: tuple[str, ...] = ()
+    refound: tuple[str, ...] = ()
+    guard: bool = False
+
+
+IV = ev()
+LATER = ev(start=IV.start + 7 * DAY, end=IV.end + 7 * DAY)
+OLD = ev(start=NOW - 30 * DAY, end=NOW - 30 * DAY + dt.timedelta(hours=1))
+INSTANCE = ev("rec-a_20261201T100000Z", series="rec-a")
+SHAPED = ev("rec-b_20261201T100000Z")  # looks like an instance; its series field says it is not
+DECLINED = (Attendee("me@example.com", "Me", "declined", is_self=True),)
+LUNCH = ev("lunch", title="Lunch")
+T, M = str(FollowUpKind.THANK_YOU), str(FollowUpKind.CALL_MORNING)
+W, E, D = RecordStatus.WRITTEN, RecordStatus.EDITED, RecordStatus.DELETED
+
+CASES = {
+    "new interview": Case(events=(IV,), new=("iv1",)),
+    "interview read again unchanged": Case(events=(IV,), known=(known(IV),)),
+    "interview changed": Case(events=(LATER,), known=(known(IV),), new=("iv1",)),
+    "interview moved past the lookahead": Case(
+        events=(ev(start=NOW + 200 * DAY, end=NOW + 201 * DAY),), known=(known(IV),), gone=("iv1",)
+    ),
+    "a far interview that was never known is not one": Case(
+        events=(ev(start=NOW + 200 * DAY, end=NOW + 201 * DAY),)
+    ),
+    "known interview aged out of the lookback stays known": Case(
+        events=(dataclasses.replace(OLD, title="Interview with Acme (second round)"),),
+        known=(known(OLD),),
+        new=("iv1",),
+    ),
+    "an unknown interview past the lookback is not discovered": Case(events=(OLD,)),
+    "interview cancelled": Case(
+        events=(dataclasses.replace(IV, status="cancelled"),), known=(known(IV),), gone=("iv1",)
+    ),
+    "interview declined": Case(
+        events=(dataclasses.replace(IV, attendees=DECLINED),), known=(known(IV),), gone=("iv1",)
+    ),
+    "interview renamed: no longer one": Case(
+        events=(dataclasses.replace(IV, title="Lunch with Acme"),),
+        known=(known(IV),),
+        gone=("iv1",),
+    ),
+    "interview's resource deleted": Case(deleted=("iv1",), known=(known(IV),), gone=("iv1",)),
+    "another resource deleted": Case(deleted=("lunch",), known=(known(IV),)),
+    "interview's series deleted": Case(
+        deleted=("rec-a",), known=(known(INSTANCE),), gone=(INSTANCE.key,)
+    ),
+    "an id that looks like an instance's is not parsed": Case(
+        deleted=("rec-b",), known=(known(SHAPED),)
+    ),
+    "follow-up read back unedited": Case(
+        events=(at_slot(THANKS),), records=(rec(THANKS),), seen=((T, W),)
+    ),
+    "follow-up edited by the user": Case(
+        events=(at_slot(THANKS, title="Thank-you letter (sent)"),),
+        records=(rec(THANKS),),
+        seen=((T, E),),
+    ),
+    "follow-up edited before stays edited": Case(
+        events=(at_slot(THANKS),), records=(rec(THANKS, E),), seen=((T, E),)
+    ),
+    "follow-up deleted by the user": Case(
+        deleted=(f"{THANKS.id}.ics",),
+        records=(rec(THANKS), rec(MORNING)),
+        user_deleted=(T,),
+    ),
+    "follow-up syncd removed, reported deleted": Case(
+        deleted=(f"{THANKS.id}.ics",), records=(rec(THANKS, RecordStatus.REMOVED),)
+    ),
+    "follow-up re-found after the state was lost": Case(
+        events=(at_slot(THANKS), at_slot(MORNING, title="call them")),
+        seen=((T, W), (M, E)),
+        refound=(T, M),
+    ),
+    "markers at another slot: not ours, not an interview": Case(
+        events=(at_slot(THANKS, id="copy", resource="copy", slot="", title="Interview notes"),),
+    ),
+    "markers naming another identity than the slot's": Case(
+        events=(at_slot(THANKS, slot=MORNING.id),), records=(rec(THANKS),)
+    ),
+    "full read without a known interview: gone": Case(
+        events=(LUNCH,), full=True, known=(known(IV),), gone=("iv1",)
+    ),
+    "full read without an interview that aged out: kept": Case(
+        events=(LUNCH,), full=True, known=(known(OLD),)
+    ),
+    "full read without a follow-up: deleted by the user": Case(
+        events=(LUNCH,), full=True, records=(rec(THANKS),), user_deleted=(T,)
+    ),
+    "full read listing a follow-up unchanged": Case(
+        events=(LUNCH,), full=True, unchanged=(f"{THANKS.id}.ics",), records=(rec(THANKS),)
+    ),
+    "full read without a follow-up beyond the window": Case(
+        events=(LUNCH,), full=True, records=(rec(fu(days=400)),)
+    ),
+    "full read empty while interviews are known: the guard holds": Case(
+        full=True, known=(known(IV),), records=(rec(THANKS),), guard=True
+    ),
+    "full read empty with nothing known": Case(full=True),
+    "full read holding only unchanged follow-ups": Case(
+        full=True,
+        unchanged=(f"{THANKS.id}.ics",),
+        known=(known(IV),),
+        records=(rec(THANKS),),
+        gone=("iv1",),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_observe(case: Case) -> None:
+    changes = ChangeSet(case.events, case.deleted, "t2", case.full, case.unchanged)
+    records = {r.id: r for r in case.records}
+    delta = observe(changes, CAL, case.known, records, SCOPE, NOW, SOURCE, CONFIG)
+    kinds = {r.id: str(r.kind) for r in [*case.records, *delta.records]}
+    assert [i.key for i in delta.interviews] == list(case.new)
+    assert [i.key for i in delta.gone] == list(case.gone)
+    assert [(str(r.kind), r.status) for r in delta.followups] == list(case.seen)
+    assert [str(r.kind) for r in delta.deleted] == list(case.user_deleted)
+    assert all(r.status == D for r in delta.deleted)
+    assert [kinds[fid] for fid in delta.refound] == list(case.refound)
+    assert bool(delta.guard) is case.guard
+    if case.guard:
+        assert delta.guard.startswith("src: Personal: a full read came back empty")
+        assert delta.guard.endswith("deleting nothing (mass-deletion guard)")
+
+
+def test_observe_is_idempotent() -> None:
+    """Observing the same read twice changes nothing the second time."""
+    changes = ChangeSet((LATER, at_slot(THANKS)), (), "t2", False)
+    first = observe(changes, CAL, [known(IV)], {}, SCOPE, NOW, SOURCE, CONFIG)
+    records = {r.id: r for r in first.records}
+    again = observe(changes, CAL, first.interviews, records, SCOPE, NOW, SOURCE, CONFIG)
+    assert (again.interviews, again.gone, again.deleted, again.refound) == ((), (), (), ())
+    assert again.followups == first.followups
+
+
+def test_an_interview_keeps_its_series() -> None:
+    assert known(INSTANCE).series == "rec-a"
+
+
+def test_the_read_window_reaches_past_the_lookahead_by_the_follow_ups_reach() -> None:
+    rules = CONFIG.detect
+    assert (SCOPE.start, SCOPE.end) == (
+        NOW - rules.lookback,
+        NOW + rules.lookahead + FOLLOWUP_REACH,
+    )
+    assert SCOPE.may_matter("SUMMARY:Interview with Acme")
+    assert not SCOPE.may_matter("SUMMARY:Lunch")
+
+
+def test_known_etags_are_those_of_written_follow_ups_in_that_calendar() -> None:
+    elsewhere = dataclasses.replace(rec(MORNING), target="mem://Other")
+    records = [rec(THANKS), rec(fu(FollowUpKind.CALL_AFTERNOON), E), elsewhere]
+    assert known_etags(records, CAL.id) == {f"{THANKS.id}.ics": '"1"'}
+
+
+SLOT_CASES = {
+    "nothing there: deleted by the user": (None, rec(THANKS), [], [(T, D)]),
+    "edited meanwhile": (at_slot(THANKS, title="mine"), rec(THANKS), [(T, E)], []),
+    "written meanwhile (a pass that died)": (at_slot(THANKS), None, [(T, W)], []),
+    "nothing there and nothing known": (None, None, [], []),
+    "a foreign event holds the place": (at_slot(THANKS, slot=""), rec(THANKS), [], []),
+}
+
+
+@pytest.mark.parametrize(
+    ("current", "record", "seen", "deleted"), SLOT_CASES.values(), ids=SLOT_CASES.keys()
+)
+def test_observe_slot(
+    current: CalendarEvent | None,
+    record: FollowUpRecord | None,
+    seen: list[tuple[str, RecordStatus]],
+    deleted: list[tuple[str, RecordStatus]],
+) -> None:
+    delta = observe_slot("src", THANKS.id, CAL.id, current, record)
+    assert [(str(r.kind), r.status) for r in delta.followups] == seen
+    assert [(str(r.kind), r.status) for r in delta.deleted] == deleted
+    assert (delta.interviews, delta.gone, delta.guard) == ((), (), "")
+
+
+HEARD = "Thank-you letter: Acme #heard-back"
+HEARD_CASES = {
+    "marker in a follow-up title": ([dataclasses.replace(rec(THANKS), title=HEARD)], True),
+    "marker in an edited follow-up": ([dataclasses.replace(rec(THANKS, E), title=HEARD)], True),
+    "marker in a follow-up the user deleted": (
+        [dataclasses.replace(rec(THANKS, D), title=HEARD)],
+        False,
+    ),
+    "no marker": ([rec(THANKS)], False),
+    "marker on another interview's follow-up": (
+        [dataclasses.replace(rec(THANKS), interview="iv2", title=HEARD)],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(("records", "expected"), HEARD_CASES.values(), ids=HEARD_CASES.keys())
+def test_heard_back_from_follow_up_titles(records: list[FollowUpRecord], expected: bool) -> None:
+    [interview] = heard_back([known(IV)], records, CONFIG.detect.heard_back_marker)
+    assert interview.heard_back is expected
+    assert dataclasses.replace(interview, heard_back=False) == known(IV)
+
+
+def ended(days_ago: float) -> Interview:
+    end = NOW - dt.timedelta(days=days_ago)
+    return dataclasses.replace(known(IV), start=end - dt.timedelta(hours=1), end=end)
+
+
+RETENTION_CASES = {
+    "tombstone with nothing ahead: dropped": ([], [known(IV)], [rec(fu(days=-1))], True),
+    "tombstone with a written follow-up ahead: kept": ([], [known(IV)], [rec(THANKS)], False),
+    "tombstone with only an edited one ahead: dropped": ([], [known(IV)], [rec(THANKS, E)], True),
+    "tombstone with no record at all: dropped": ([], [known(IV)], [], True),
+    "interview ended beyond the retention: dropped": ([ended(401)], [], [], True),
+    "interview ended within the retention: kept": ([ended(399)], [], [], False),
+    "all-day interview ended beyond the retention: dropped": (
+        [dataclasses.replace(known(IV), start=dt.date(2025, 10, 1), end=dt.date(2025, 10, 2))],
+        [],
+        [],
+        True,
+    ),
+    "upcoming interview: kept": ([known(IV)], [], [rec(THANKS)], False),
+}
+
+
+@pytest.mark.parametrize(
+    ("live", "tombstones", "records", "dropped"),
+    RETENTION_CASES.values(),
+    ids=RETENTION_CASES.keys(),
+)
+def test_retention(
+    live: list[Interview], tombstones: list[Interview], records: list[FollowUpRecord], dropped: bool
+) -> None:
+    expected = {(CAL.id, "iv1")} if dropped else set()
+    assert forget(live, tombstones, records, NOW) == expected
+
+
+def test_a_delta_lists_every_record_to_store() -> None:
+    delta = Delta(followups=(rec(THANKS, E),), deleted=(rec(MORNING, D),))
+    assert [r.status for r in delta.records] == [E, D]
+    assert delta.edited == (rec(THANKS, E),)
