@@ -307,7 +307,7 @@ def _reminders(c: icalendar.Component) -> tuple[int, ...]:
 
 
 class _Trigger(vDuration):
-    """A TRIGGER written the way SPEC section 6 says: ``-PT{n}M`` (``PT0M`` for 0)."""
+    """A TRIGGER written as docs/behaviour.md says: ``-PT{n}M`` (``PT0M`` for 0)."""
 
     def to_ical(self) -> bytes:
         minutes = int(-self.td.total_seconds()) // 60
