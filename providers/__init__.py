@@ -36,10 +36,20 @@ __all__ = [
 
 
 class Provider(Protocol):
-    """One source's calendars. Every write is conditional."""
+    """One source's calendars. Every write is conditional; ids are opaque strings.
+
+    The contract (docs/providers.md) in brief: a provider fills ``series`` (the
+    resource of the series an instance belongs to) and ``slot`` (the follow-up
+    identity its place stands for) on every event it returns, writes only at a
+    follow-up's slot, and updates or deletes only the resource it is given.
+    Errors: TransientError, AuthError, NotFoundError, ConflictError,
+    RefusedError, ProviderError; never a library's exception. The suite in
+    tests/contract checks every provider against it.
+    """
 
     def list_calendars(self) -> list[CalendarInfo]:
-        """The calendars this source can watch (what ``calendars`` in the config picks from)."""
+        """Every calendar the account can see (what ``calendars`` in the config picks from),
+        with its name, aliases and whether the account may write to it."""
         ...
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
@@ -53,32 +63,46 @@ class Provider(Protocol):
         scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
-        """Changes since ``token``; None, or a refused token, gives a full read of the scope's
-        window [start, end).
+        """Changes since ``token``; None, or a token the server refuses, gives a full read
+        (``full``): the provider re-reads on its own, GoneError never leaves here.
 
-        ``known`` maps resources to the etags the caller holds (syncd's own
-        writes): one whose etag is unchanged may be listed in ``unchanged``
-        instead of being fetched, so the pass after a write costs no extra read.
-
-        Raises GoneError only when the caller must drop its token and call again
-        with None (providers that can re-read on their own do so and set ``full``).
+        A full read returns exactly the events overlapping the scope's window
+        [start, end) (``scope.overlaps``), a series as its instances there. An
+        incremental read returns every changed object's events in the window
+        (all of a series' instances there) and lists in ``deleted`` the
+        resources removed, or changed so that nothing of them is in the window.
+        An object ``scope.may_matter`` rules out (and that carries no syncd
+        marker) may be left out unparsed; incrementally it is then ``deleted``.
+        ``known`` maps resources to the etags the caller holds: one whose etag
+        is unchanged goes to ``unchanged``, not fetched again. The token is the
+        server's state before the content was read. Raises TransientError,
+        AuthError, NotFoundError (the calendar is gone), ProviderError.
         """
         ...
 
     def get(self, calendar: str, followup_id: str) -> CalendarEvent | None:
-        """The follow-up stored under that identity, or None."""
+        """The event at that follow-up's slot, or None (nothing there, or deleted)."""
         ...
 
     def create(self, followup: FollowUp) -> CalendarEvent:
-        """Create it; ConflictError when an object of that identity exists already."""
+        """Write it at the slot of ``followup.id`` in ``followup.target``; the event as stored.
+
+        Raises ConflictError when something is there already, NotFoundError when
+        the target calendar is gone, RefusedError when the server refuses the write.
+        """
         ...
 
     def update(self, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
-        """Replace our follow-up if its etag is still ``etag``; ConflictError otherwise."""
+        """Replace our follow-up at ``resource`` if its etag is still ``etag``.
+
+        Raises ConflictError when it changed since, NotFoundError when it is no
+        longer there (deleted), RefusedError when the server refuses the write.
+        """
         ...
 
     def delete(self, calendar: str, resource: str, etag: str) -> None:
-        """Delete if its etag is still ``etag``; ConflictError otherwise, NotFoundError if gone."""
+        """Delete if its etag is still ``etag``: ConflictError when it changed since,
+        NotFoundError when it is gone, RefusedError when the server refuses it."""
         ...
 
     def close(self) -> None:

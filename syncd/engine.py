@@ -104,12 +104,13 @@ class _Pass:
         name, records = self.source.name, self.store.records(self.source.name)
         known = observe.known_etags(records.values(), calendar.id)
         token = self.store.token(name, calendar.id)
+        interviews = self.store.interviews(name, calendar.id).values()
+        scope = observe.reaching_back(scope, interviews, records.values(), self.now)
         try:
             changes = self.provider.read_changes(calendar, token, scope, known)
         except GoneError:  # a provider that cannot re-read on its own asks the caller to
             log.info("%s: %s: sync token expired, reading it whole", name, calendar.name)
             changes = self.provider.read_changes(calendar, None, scope, known)
-        interviews = self.store.interviews(name, calendar.id).values()
         seen = observe.observe(
             changes, calendar, interviews, records, scope, self.now, self.source, self.config
         )

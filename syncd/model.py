@@ -139,6 +139,14 @@ def followup_id(source: str, calendar: str, interview: str, kind: FollowUpKind) 
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
 
 
+_FOLLOWUP_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_followup_id(text: str) -> bool:
+    """Whether ``text`` has the form of a ``followup_id`` (a provider's slot test)."""
+    return _FOLLOWUP_ID.fullmatch(text) is not None
+
+
 def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -330,3 +338,12 @@ class ReadScope:
             return True
         compiled = [re.compile(p, re.IGNORECASE) for p in self.patterns]
         return any(p.search(title) for p in compiled for title in titles)
+
+    def overlaps(self, start: When, end: When, tz: dt.tzinfo) -> bool:
+        """Whether an event [start, end) has a part in the window [self.start, self.end).
+
+        The one meaning of the window for every provider (docs/providers.md). All-day
+        dates count from midnight in ``tz``; an event of no length counts at its start.
+        """
+        first, last = instant(start, tz), instant(end, tz)
+        return first < self.end and (last > self.start or (last <= first and first >= self.start))

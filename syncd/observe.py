@@ -77,6 +77,26 @@ def read_scope(rules: DetectConfig, now: dt.datetime) -> ReadScope:
     )
 
 
+def reaching_back(
+    scope: ReadScope,
+    known: Iterable[Interview],
+    records: Iterable[FollowUpRecord],
+    now: dt.datetime,
+) -> ReadScope:
+    """``scope`` reaching back to every ``known`` interview whose follow-ups are still
+    ahead, though it aged out of the lookback.
+
+    A provider reports an object changed so that nothing of it is in the window
+    as deleted (docs/providers.md): an edit of such an interview must be read as
+    an edit, not as its deletion, while its follow-ups are pending.
+    """
+    pending = {(r.calendar, r.interview) for r in records if r.start > now}
+    starts = [_instant(i.start) for i in known if (i.calendar, i.key) in pending]
+    if not starts or min(starts) >= scope.start:
+        return scope
+    return dataclasses.replace(scope, start=min(starts))
+
+
 def observe(
     changes: ChangeSet,
     calendar: CalendarInfo,

@@ -241,3 +241,12 @@ def parse_property(body: bytes, tag: str) -> str | None:
         if tag in props:
             return _text(props, tag)
     return None
+
+
+def found(body: bytes) -> bool:
+    """Whether a depth-0 PROPFIND answer describes its resource (Xandikos answers a
+    missing one with 207 holding a 404 response)."""
+    try:
+        return any(status != 404 for _href, status, _props in _responses(parse(body)))
+    except MalformedResponse:
+        return True  # a server that answers is taken at its 207

@@ -3,12 +3,13 @@
 No network here. ``parse_object`` turns a stored object (one UID: a master and
 its RECURRENCE-ID overrides) into ``CalendarEvent`` values, series expanded;
 ``render_followup`` writes the object syncd stores for a follow-up;
-``Prefilter`` cheaply skips objects that cannot matter before any parsing.
+``may_matter`` cheaply skips objects that cannot matter before any parsing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -19,10 +20,18 @@ import icalendar
 import recurring_ical_events
 from icalendar.prop import vDuration
 
+from providers.caldav.salvage import ObjectError as ObjectError
+from providers.caldav.salvage import read_calendar, unfold
 from providers.caldav.zones import make_aware, own_zones, standardise
-from syncd.config import DetectConfig
-from syncd.model import Attendee, CalendarEvent, FollowUp, FollowUpKind, Markers
-from syncd.titles import fold
+from syncd.model import (
+    Attendee,
+    CalendarEvent,
+    FollowUp,
+    FollowUpKind,
+    Markers,
+    ReadScope,
+    is_followup_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +50,9 @@ CONFERENCE_PROPS = (
 _VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 _SINGLE = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "STATUS")
 _UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"}
-_FOLD = re.compile(r"\r?\n[ \t]")
 _SUMMARY = re.compile(r'^SUMMARY(?:;(?:[^:;"\r\n]|"[^"\r\n]*")*)*:(.*?)\r?$', re.M | re.I)
 _ESCAPE = re.compile(r"\\([\\;,nN])")
-_SLOT = re.compile(r"(?:^|/)([0-9a-f]{32})\.ics$")  # where syncd writes a follow-up
-
-
-class ObjectError(ValueError):
-    """A stored object that is not iCalendar at all; the message names the resource."""
+_MARKER = re.compile(re.escape(MARKER_PREFIX), re.I)
 
 
 def followup_uid(followup_id: str) -> str:
@@ -61,9 +65,10 @@ def followup_href_name(followup_id: str) -> str:
     return f"{followup_id}.ics"
 
 
-def unfold(text: str) -> str:
-    """The text with RFC 5545 line folds (CRLF or LF, then a space or tab) removed."""
-    return _FOLD.sub("", text)
+def slot_of(name: str) -> str:
+    """The follow-up identity an object name stands for (``<id>.ics``), else ""."""
+    stem = name.removesuffix(".ics")
+    return stem if stem != name and is_followup_id(stem) else ""
 
 
 def unescape(text: str) -> str:
@@ -71,38 +76,17 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
 
 
-class Prefilter:
-    """A cheap test on one object's raw text: could it be an interview or a follow-up?
+def may_matter(raw: str | bytes, scope: ReadScope) -> bool:
+    """False only when the object certainly is neither an interview nor a follow-up.
 
-    It may say yes to objects that are neither (the caller parses and decides);
-    it never says no to one that the detection rules or the markers would match.
+    The core's interest test (``scope.may_matter``) on the unfolded text and its
+    titles, or syncd's own markers (``X-SYNCD-``) anywhere in it. Cheap: no parsing.
     """
-
-    def __init__(self, detect: DetectConfig) -> None:
-        # Folded as detection folds titles; a keyword of several words is looked
-        # for word by word, as detection lets any run of spaces stand between them.
-        needles = {
-            fold(word) for kw in (*detect.keywords, *detect.categories) for word in kw.split()
-        }
-        # Writers escape "," ";" "\" in TEXT, or not: look for both spellings.
-        needles |= {re.sub(r"([\\;,])", r"\\\1", word) for word in needles}
-        needles.add(fold(MARKER_PREFIX))
-        self._needles = tuple(sorted(word for word in needles if word))
-        self._patterns = tuple(re.compile(p, re.IGNORECASE) for p in detect.patterns)
-
-    def may_match(self, raw: str | bytes) -> bool:
-        """True unless the object certainly is neither an interview nor a follow-up."""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        text = unfold(text)
-        folded = fold(text)
-        if any(needle in folded for needle in self._needles):
-            return True
-        if self._patterns:
-            for match in _SUMMARY.finditer(text):
-                title = unescape(match.group(1))
-                if any(pattern.search(title) for pattern in self._patterns):
-                    return True
-        return False
+    text = unfold(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+    if _MARKER.search(text):
+        return True
+    titles = [unescape(m.group(1)) for m in _SUMMARY.finditer(text)] if scope.patterns else []
+    return scope.may_matter(text, titles)
 
 
 def parse_object(
@@ -115,16 +99,20 @@ def parse_object(
     me: tuple[str, ...],
     start: dt.datetime,
     end: dt.datetime,
+    slot: str = "",
 ) -> list[CalendarEvent]:
     """The events of one stored object; a series gives its instances in [start, end).
 
-    A single event is returned whatever its time. Timed values come back aware
+    A single event is returned whatever its time. The events of a series (an
+    RRULE or RDATE, or instances named by RECURRENCE-ID) carry ``series`` =
+    ``resource``; every event carries ``slot``, the follow-up identity its place
+    stands for (the caller knows where follow-ups are written). Timed values come back aware
     in ``tz``; floating times and TZIDs nobody can resolve are read in ``tz``
     (the latter with one warning). A VEVENT that cannot be read is skipped with
     a warning. Raises ObjectError when the text is not iCalendar at all.
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    cal, problem = standardise(_parse_calendar(text, resource))
+    cal, problem = standardise(read_calendar(text, resource))
     if problem:
         log.warning("%s: %s", resource, problem)
     zones = own_zones(cal)
@@ -144,6 +132,9 @@ def parse_object(
     for tzid, event in unresolved.items():
         log.warning("%s: VEVENT %s: unknown TZID %r, read in %s", resource, event, tzid, tz)
     components = readable
+    series = (
+        resource if any(not _is_master(c) or "RRULE" in c or "RDATE" in c for c in readable) else ""
+    )
     if any(_is_master(c) and ("RRULE" in c or "RDATE" in c) for c in readable):
         cal.subcomponents = [c for c in cal.subcomponents if c.name != "VEVENT"] + readable
         try:
@@ -155,79 +146,11 @@ def parse_object(
     events = []
     for c in components:
         try:
-            events.append(_to_event(c, calendar, resource, etag, tz, me_set))
+            read = _to_event(c, calendar, resource, etag, tz, me_set)
+            events.append(dataclasses.replace(read, series=series, slot=slot))
         except Exception as error:  # a value no check above foresaw: lose this one only
             log.warning("%s: skipping unreadable VEVENT %s: %s", resource, _describe(c), error)
     return events
-
-
-def _parse_calendar(text: str, resource: str) -> icalendar.Calendar:
-    try:
-        return _from_ical(text)
-    except Exception as error:  # icalendar raises more than ValueError on bad input
-        return _salvage(text, resource, error)
-
-
-def _from_ical(text: str) -> icalendar.Calendar:
-    parsed = icalendar.Calendar.from_ical(text)
-    if parsed.name == "VCALENDAR":
-        return parsed
-    if parsed.name == "VEVENT":  # a bare VEVENT: be lenient
-        cal = icalendar.Calendar()
-        cal.add_component(parsed)
-        return cal
-    raise ValueError(f"{parsed.name} is not a VCALENDAR")
-
-
-def _salvage(text: str, resource: str, error: Exception) -> icalendar.Calendar:
-    """Parse what can be parsed: each VEVENT on its own, without its alarms if need be.
-
-    icalendar tolerates bad values only inside VEVENT; a bad VALARM, VTIMEZONE or
-    calendar property fails the whole text.
-    """
-    text = unfold(text)
-    header = "".join(
-        m.group(0) + "\r\n" for m in re.finditer(r"^X-WR-TIMEZONE[;:].*?(?=\r?$)", text, re.M)
-    )
-    header = header if _parses(_wrap(header, [])) else ""
-    zones = [z for z in _blocks(text, "VTIMEZONE") if _parses(_wrap(header, [z]))]
-    events = _blocks(text, "VEVENT")
-    if not events:
-        raise ObjectError(f"{resource}: not a readable iCalendar object: {error}") from error
-    kept: list[str] = []
-    for block in events:
-        uid = re.search(r"^UID[;:](.*?)\r?$", block, re.M)
-        name = repr(uid.group(1)) if uid else "without UID"
-        without_alarms = re.sub(r"^BEGIN:VALARM.*?^END:VALARM\r?\n", "", block, flags=re.M | re.S)
-        if _parses(_wrap(header, [*zones, block])):
-            kept.append(block)
-        elif _parses(_wrap(header, [*zones, without_alarms])):
-            log.warning("%s: VEVENT %s: unreadable alarms ignored", resource, name)
-            kept.append(without_alarms)
-        else:
-            log.warning("%s: skipping unreadable VEVENT %s", resource, name)
-    try:
-        return _from_ical(_wrap(header, [*zones, *kept]))
-    except Exception as again:
-        raise ObjectError(f"{resource}: not a readable iCalendar object: {again}") from again
-
-
-def _blocks(text: str, name: str) -> list[str]:
-    pattern = rf"^BEGIN:{name}\r?\n.*?^END:{name}\r?(?:\n|\Z)"
-    return [m.group(0) for m in re.finditer(pattern, text, re.M | re.S | re.I)]
-
-
-def _wrap(header: str, blocks: list[str]) -> str:
-    body = "".join(b if b.endswith("\n") else b + "\r\n" for b in blocks)
-    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\n{header}{body}END:VCALENDAR\r\n"
-
-
-def _parses(text: str) -> bool:
-    try:
-        _from_ical(text)
-    except Exception:
-        return False
-    return True
 
 
 def _broken(vevent: icalendar.Component) -> str:
@@ -294,8 +217,6 @@ def _to_event(
         resource=resource,
         markers=_markers(c),
         reminders=_reminders(c),
-        series="" if recurrence is None else resource,
-        slot=slot.group(1) if (slot := _SLOT.search(resource)) else "",
     )
 
 
@@ -386,7 +307,7 @@ def _reminders(c: icalendar.Component) -> tuple[int, ...]:
 
 
 class _Trigger(vDuration):
-    """A TRIGGER written the way SPEC section 6 says: ``-PT{n}M`` (``PT0M`` for 0)."""
+    """A TRIGGER written as docs/behaviour.md says: ``-PT{n}M`` (``PT0M`` for 0)."""
 
     def to_ical(self) -> bytes:
         minutes = int(-self.td.total_seconds()) // 60

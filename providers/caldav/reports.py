@@ -161,6 +161,16 @@ class Reports:
             log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
             return None
 
+    def exists(self, url: str) -> bool:
+        """Whether the collection (or object) at ``url`` is there: a depth-0 PROPFIND."""
+        headers = {**davxml.XML_HEADERS, "Depth": "0"}
+        response = self.http.send("PROPFIND", url, davxml.propfind_body("resourcetype"), headers)
+        if response.status_code in (404, 410):
+            return False
+        if response.status_code != 207:
+            raise self.http.fail(response, f"looking for {url}")
+        return davxml.found(response.content or b"")
+
     def etag_of(self, url: str) -> str:
         """One object's etag by PROPFIND (for servers that send no ETag header)."""
         return self._property(url, "getetag", f"reading the etag of {url}") or ""

@@ -1,22 +1,30 @@
 """Google Calendar event JSON <-> the neutral model.
 
 Reading: an Events resource becomes a ``CalendarEvent`` (an instance keeps its
-own instance id, so ``recurrence_id`` stays empty); descriptions stay as Google
-stores them (HTML when typed in the web editor: detection converts). Writing: a
-``FollowUp`` becomes the body syncd owns: times in the config's zone, popup
-reminders only, the markers in ``extendedProperties.private``, and
-``transparency: transparent`` so follow-ups never block free/busy.
+own instance id, so ``recurrence_id`` stays empty, and names its series);
+descriptions stay as Google stores them (HTML when typed in the web editor:
+detection converts). Writing: a ``FollowUp`` becomes the body syncd owns: times
+in the config's zone, popup reminders only, the markers in
+``extendedProperties.private``, and ``transparency: transparent`` so follow-ups
+never block free/busy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from syncd.model import Attendee, CalendarEvent, FollowUp, FollowUpKind, Markers, When
+from syncd.model import (
+    Attendee,
+    CalendarEvent,
+    FollowUp,
+    FollowUpKind,
+    Markers,
+    When,
+    is_followup_id,
+)
 
 MARKER_KEYS = ("syncd.kind", "syncd.interview", "syncd.calendar", "syncd.fingerprint")
 RESPONSES = {
@@ -28,15 +36,15 @@ RESPONSES = {
 
 Json = dict[str, Any]
 
-# syncd writes a follow-up under its identity as the event id: 32 lowercase hex chars.
-_SLOT = re.compile(r"[0-9a-f]{32}")
-
 
 def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> CalendarEvent:
     """The neutral event of a (not cancelled) Events resource read from ``calendar``.
 
     ``me`` holds the source's own addresses (lowercase), besides Google's ``self``.
-    Raises ValueError when the start or end cannot be read.
+    An instance of a series names it in ``series`` (``recurringEventId``); an
+    event whose id has the form of a follow-up id stands for that slot (syncd
+    inserts follow-ups under their own id). Raises ValueError when the start or
+    end cannot be read.
     """
     default_zone = item.get("start", {}).get("timeZone")
     return CalendarEvent(
@@ -56,7 +64,8 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
         markers=markers_of(item),
         reminders=reminders_of(item),
         series=item.get("recurringEventId", ""),
-        slot=item["id"] if _SLOT.fullmatch(item["id"]) else "",
+        slot=item["id"] if is_followup_id(item["id"]) else "",
+        event_type=item.get("eventType", "default"),
     )
 
 

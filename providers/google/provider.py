@@ -1,16 +1,21 @@
 """The Google Calendar provider: one Google account's calendars through the Calendar v3 API.
 
 Reading: ``events.list`` with ``singleEvents`` (series come as instances, each
-with its own id) and ``showDeleted``, over every page; the ``nextSyncToken`` of
-the last page is the token. An idle pass is one request per calendar. A 410
-``fullSyncRequired`` is handled here: the calendar is read whole again and the
-change set says ``full``. Cancelled items (deleted events, cancelled instances,
-a deleted series as one item) are reported in ``deleted``.
+with its own id and its series' id in ``recurringEventId``) and ``showDeleted``,
+over every page; the ``nextSyncToken`` of the last page is the token. A full
+read asks for the window (``timeMin``, ``timeMax``); an incremental one gets
+whatever changed, and what lies outside the window is reported in ``deleted``
+(docs/providers.md: one meaning of the window). An idle pass is one request per
+calendar. A refused token (410 ``fullSyncRequired``, 400 on ``syncToken``) is
+handled here: the calendar is read whole again and the change set says
+``full``. Cancelled items (deleted events, cancelled instances, a deleted series
+as one item) are reported in ``deleted``.
 
 Writing: ``events.insert`` with syncd's own id (409 when it exists: a deleted
 one is revived, a live one is a ConflictError), ``events.patch`` with
 ``If-Match`` carrying only the fields syncd owns, ``events.delete`` with
-``If-Match``. Every request goes through ``retry.Retrier``.
+``If-Match``. A 403 on a write (a calendar the account may only read) is a
+RefusedError. Every request goes through ``retry.Retrier``.
 
 Credentials come from the source's token file (``credentials``); a refreshed
 access token is written back to it.
@@ -18,6 +23,7 @@ access token is written back to it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -62,6 +68,7 @@ PAGE_SIZE = 2500
 CALENDAR_LIST_PAGE = 250
 HTTP_TIMEOUT = 30  # seconds per request
 _CALENDAR_ID = re.compile(r"^\S+@\S+$")  # "…@group.calendar.google.com", an address
+_WRITERS = frozenset({"owner", "writer"})  # calendarList accessRole values that may write
 
 
 def open_source(source: SourceConfig, config: Config) -> GcalProvider:
@@ -114,7 +121,8 @@ class GcalProvider:
         ):
             aliases = ("primary",) if entry.get("primary") else ()
             name = entry.get("summaryOverride") or entry.get("summary") or entry["id"]
-            found.append(CalendarInfo(entry["id"], name, aliases))
+            writable = entry.get("accessRole", "owner") in _WRITERS
+            found.append(CalendarInfo(entry["id"], name, aliases, writable))
         return found
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
@@ -128,7 +136,9 @@ class GcalProvider:
         if _CALENDAR_ID.match(name):
             raise NotFoundError(f"no calendar {name}")
         body = {"summary": name, "timeZone": self.config.timezone.key}
-        created = self._execute(self._api.calendars().insert(body=body), f"creating {name!r}")
+        created = self._execute(
+            self._api.calendars().insert(body=body), f"creating {name!r}", write=True
+        )
         log.info("%s: created calendar %r (%s)", self.source.name, name, created["id"])
         return CalendarInfo(created["id"], created.get("summary", name))
 
@@ -141,13 +151,12 @@ class GcalProvider:
         scope: ReadScope,
         known: Mapping[str, str] | None = None,
     ) -> ChangeSet:
-        """Changes since ``token``; without one, or when Google refuses it (410), a full read.
+        """Changes since ``token``; without one, or when Google refuses it, a full read.
 
-        A full read covers events ending after ``start`` (no upper bound: an
-        event far ahead must be known when it comes into the lookahead, and an
-        unchanged event is never sent again incrementally). Items whose etag
-        equals ``known[id]`` go to ``unchanged``. Raises TransientError,
-        AuthError, NotFoundError (no such calendar).
+        A full read covers the events overlapping the scope's window; in an
+        incremental one, a changed event outside it goes to ``deleted``. Items
+        whose etag equals ``known[id]`` go to ``unchanged``. Raises
+        TransientError, AuthError, NotFoundError (no such calendar).
         """
         items: list[dict[str, Any]] | None = None
         next_token = ""
@@ -156,17 +165,18 @@ class GcalProvider:
                 items, next_token = self._list_events(calendar.id, syncToken=token)
             except GoneError:
                 log.info(
-                    "%s: %s: sync token expired; reading it whole", self.source.name, calendar.name
+                    "%s: %s: sync token refused; reading it whole", self.source.name, calendar.name
                 )
         full = items is None
         if items is None:
+            window = {"timeMin": rfc3339(scope.start), "timeMax": rfc3339(scope.end)}
             try:
-                items, next_token = self._list_events(calendar.id, timeMin=rfc3339(scope.start))
+                items, next_token = self._list_events(calendar.id, **window)
             except GoneError as error:  # a page token expired while paging
                 raise TransientError(f"{error}; the listing will be read again") from None
         if not next_token:
             log.warning("%s: %s: Google gave no sync token", self.source.name, calendar.name)
-        return self._change_set(calendar, items, next_token, full, known or {})
+        return self._change_set(calendar, items, next_token, full, known or {}, scope)
 
     def get(self, calendar: str, followup_id: str) -> CalendarEvent | None:
         """The event stored under that id, or None when unknown or cancelled."""
@@ -180,7 +190,8 @@ class GcalProvider:
     def create(self, followup: FollowUp) -> CalendarEvent:
         """Insert it under its own id; a deleted event of that id is revived.
 
-        Raises ConflictError when a live event holds the id.
+        Raises ConflictError when a live event holds the id, NotFoundError when the
+        calendar is gone, RefusedError when Google refuses the write (403).
         """
         target, zone = followup.target, self.config.timezone
         events = self._api.events()
@@ -188,6 +199,7 @@ class GcalProvider:
             item = self._execute(
                 events.insert(calendarId=target, body=full_body(followup, zone)),
                 f"creating {followup.id}",
+                write=True,
             )
         except ConflictError:
             # Google keeps a deleted event's id taken (409 duplicate): bring it back.
@@ -198,13 +210,14 @@ class GcalProvider:
             del body["id"]
             request = events.patch(calendarId=target, eventId=followup.id, body=body)
             request.headers["If-Match"] = current["etag"]
-            item = self._execute(request, f"reviving {followup.id}")
+            item = self._execute(request, f"reviving {followup.id}", write=True)
         return event_of(item, target, self._me)
 
     def update(self, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
         """Patch the fields syncd owns if the etag is still ``etag``.
 
-        Raises ConflictError when it changed, NotFoundError when it is gone.
+        Raises ConflictError when it changed, NotFoundError when it is gone (deleted
+        events stay readable as cancelled: that counts as gone), RefusedError (403).
         """
         request = self._api.events().patch(
             calendarId=followup.target,
@@ -212,16 +225,19 @@ class GcalProvider:
             body=owned_body(followup, self.config.timezone),
         )
         request.headers["If-Match"] = etag
-        item = self._execute(request, f"updating {resource}")
+        with self._gone_or_changed(followup.target, resource):
+            item = self._execute(request, f"updating {resource}", write=True)
         if item.get("status") == "cancelled":
             raise NotFoundError(f"{resource} is deleted")
         return event_of(item, followup.target, self._me)
 
     def delete(self, calendar: str, resource: str, etag: str) -> None:
-        """Delete if its etag is still ``etag``; ConflictError otherwise, NotFoundError if gone."""
+        """Delete if its etag is still ``etag``; ConflictError otherwise, NotFoundError if gone
+        (410 ``deleted`` too), RefusedError when Google refuses the write (403)."""
         request = self._api.events().delete(calendarId=calendar, eventId=resource)
         request.headers["If-Match"] = etag
-        self._execute(request, f"deleting {resource}")
+        with self._gone_or_changed(calendar, resource):
+            self._execute(request, f"deleting {resource}", write=True)
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -231,6 +247,18 @@ class GcalProvider:
             self._http = None
 
     # -- internals
+
+    @contextlib.contextmanager
+    def _gone_or_changed(self, calendar: str, event_id: str) -> Iterator[None]:
+        """A 412 to a conditional write: NotFoundError when the event is deleted (its
+        deletion gave it a new etag), else the ConflictError as it came."""
+        try:
+            yield
+        except ConflictError:
+            current = self._get_item(calendar, event_id)
+            if current is None or current.get("status") == "cancelled":
+                raise NotFoundError(f"{event_id} is deleted") from None
+            raise
 
     def _get_item(self, calendar: str, event_id: str) -> dict[str, Any] | None:
         """The Events resource as Google answers it (also when cancelled); None when unknown."""
@@ -260,9 +288,9 @@ class GcalProvider:
             )
         return self._service
 
-    def _execute(self, request: Any, what: str) -> Any:
+    def _execute(self, request: Any, what: str, *, write: bool = False) -> Any:
         try:
-            return self.retrier.execute(request, what)
+            return self.retrier.execute(request, what, write=write)
         finally:
             self._save_if_refreshed()
 
@@ -322,10 +350,14 @@ class GcalProvider:
         token: str,
         full: bool,
         known: Mapping[str, str],
+        scope: ReadScope,
     ) -> ChangeSet:
+        """The change set of listed items; an event outside the window is reported gone
+        (an incremental read lists it wherever it went)."""
         events: list[CalendarEvent] = []
         deleted: list[str] = []
         unchanged: list[str] = []
+        zone = self.config.timezone
         for item in items:
             if item.get("status") == "cancelled":
                 deleted.append(item["id"])
@@ -333,7 +365,7 @@ class GcalProvider:
                 unchanged.append(item["id"])
             else:
                 try:
-                    events.append(event_of(item, calendar.id, self._me))
+                    event = event_of(item, calendar.id, self._me)
                 except ValueError:
                     log.warning(
                         "%s: %s: skipped event %s: unreadable start or end",
@@ -341,4 +373,9 @@ class GcalProvider:
                         calendar.name,
                         item["id"],
                     )
+                    continue
+                if scope.overlaps(event.start, event.end, zone):
+                    events.append(event)
+                elif not full:
+                    deleted.append(item["id"])
         return ChangeSet(tuple(events), tuple(deleted), token, full, tuple(unchanged))

@@ -36,6 +36,7 @@ from syncd.errors import (
     GoneError,
     NotFoundError,
     ProviderError,
+    RefusedError,
     TransientError,
     network_reason,
     one_line,
@@ -107,11 +108,12 @@ class Retrier:
         self.random = random
         self.clock = clock
 
-    def execute(self, request: Any, what: str) -> Any:
+    def execute(self, request: Any, what: str, *, write: bool = False) -> Any:
         """``request.execute()``, retried while transient; returns its parsed answer.
 
         Raises TransientError when the attempts or the time budget run out,
-        else the typed error of ``classify`` (AuthError, NotFoundError, ...).
+        else the typed error of ``classify`` (AuthError, NotFoundError, ...);
+        ``write``: the request changes an event (a 403 there is a RefusedError).
         """
         started = self.clock()
         attempt = 0
@@ -120,7 +122,7 @@ class Retrier:
             try:
                 return request.execute()
             except HttpError as error:
-                failure = classify(error, self.source, what)
+                failure = classify(error, self.source, what, write=write)
             except google.auth.exceptions.RefreshError as error:
                 failure = refresh_failure(error, self.source)
             except NETWORK_ERRORS as error:
@@ -139,8 +141,13 @@ class Retrier:
             self.sleep(wait)
 
 
-def classify(error: HttpError, source: str, what: str) -> Failure:
-    """Sort a Google error answer: transient (retried) or the typed error to raise."""
+def classify(error: HttpError, source: str, what: str, *, write: bool = False) -> Failure:
+    """Sort a Google error answer: transient (retried) or the typed error to raise.
+
+    A 403 on a ``write`` that is no rate limit, quota or missing scope is Google
+    refusing it (``requiredAccessLevel``: a calendar the account may only read).
+    A 400 on the ``syncToken`` parameter is a refused token, as a 410 is.
+    """
     status = error.status_code
     reason, message = error_reason(error)
     text = one_line(f"{status} {reason or 'error'}: {message}" if message else f"{status} {reason}")
@@ -153,6 +160,10 @@ def classify(error: HttpError, source: str, what: str) -> Failure:
         typed = TransientError(where, retry_after=retry_after)
     elif status == 401 or (status == 403 and reason == "insufficientPermissions"):
         typed = AuthError(f"Google refused its credentials ({text}); run: {auth_command(source)}")
+    elif status == 403 and write:
+        typed = RefusedError(f"{where}; the account may not write to this calendar")
+    elif status == 400 and _location(error) == "syncToken":
+        typed = GoneError(where)
     elif status == 404:
         typed = NotFoundError(where)
     elif status == 410:
@@ -190,6 +201,15 @@ def error_reason(error: HttpError) -> tuple[str, str]:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         reason = str(errors[0].get("reason", ""))
     return reason, str(message)
+
+
+def _location(error: HttpError) -> str:
+    """``errors[0].location`` of Google's error body (the parameter at fault), or ""."""
+    try:
+        payload = json.loads(error.content.decode("utf-8"))
+        return str(payload["error"]["errors"][0].get("location", ""))
+    except (ValueError, UnicodeDecodeError, AttributeError, LookupError, TypeError):
+        return ""
 
 
 def _retry_after(error: HttpError) -> float | None:

@@ -1,5 +1,9 @@
 """A counting HTTP proxy on 127.0.0.1: the scenario tests put it between syncd
-and a real server to count the requests a pass makes, without looking inside."""
+and a real server to count the requests a pass makes, without looking inside.
+
+It can also play a server's access control: ``refuse_writes(path)`` answers every
+write below that path with 403, as a server does for a calendar the account may
+only read (Xandikos has no access control to set up for that)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from collections import Counter
 from servers import free_port
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+_WRITES = {"PUT", "DELETE", "PROPPATCH", "MKCALENDAR", "MOVE", "COPY"}
+_NEED_PRIVILEGES = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:need-privileges/>'
+    b"</D:error>"
+)
 
 
 class CountingProxy:
@@ -21,6 +30,7 @@ class CountingProxy:
         parsed = urllib.parse.urlsplit(upstream)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
         self.counts: Counter[str] = Counter()
+        self.read_only: set[str] = set()  # path prefixes where writes answer 403
         self.lock = threading.Lock()
         proxy = self
 
@@ -33,6 +43,12 @@ class CountingProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
                 with proxy.lock:
                     proxy.counts[self.command] += 1
+                    refused = self.command in _WRITES and any(
+                        self.path.startswith(prefix) for prefix in proxy.read_only
+                    )
+                if refused:
+                    self._answer(403, "Forbidden", _NEED_PRIVILEGES)
+                    return
                 conn = http.client.HTTPConnection(proxy.host, proxy.port, timeout=30)
                 try:
                     conn.request(self.command, self.path, body=body, headers=headers)
@@ -40,10 +56,23 @@ class CountingProxy:
                     data = answer.read()
                 finally:
                     conn.close()
-                self.send_response(answer.status, answer.reason)
-                for key, value in answer.getheaders():
-                    if key.lower() not in _HOP and key.lower() != "content-length":
-                        self.send_header(key, value)
+                kept = [
+                    (key, value)
+                    for key, value in answer.getheaders()
+                    if key.lower() not in _HOP and key.lower() != "content-length"
+                ]
+                self._answer(answer.status, answer.reason, data, kept)
+
+            def _answer(
+                self,
+                status: int,
+                reason: str,
+                data: bytes,
+                headers: list[tuple[str, str]] | None = None,
+            ) -> None:
+                self.send_response(status, reason)
+                for key, value in headers or [("Content-Type", "application/xml")]:
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -57,8 +86,15 @@ class CountingProxy:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self.thread.start()
+
+    def refuse_writes(self, path: str) -> None:
+        """Answer every write below ``path`` with 403 from now on (a read-only calendar)."""
+        with self.lock:
+            self.read_only.add(path)
 
     def reset(self) -> None:
         with self.lock:

@@ -220,13 +220,16 @@ def test_changed_objects_are_fetched_in_bulk(
 def test_a_full_read_fetches_only_objects_near_the_window_in_one_query(
     provider: DavProvider, dav_calendar: CalendarHandle, caplog: pytest.LogCaptureFixture
 ):
-    near = END + dav.QUERY_AFTER - dt.timedelta(days=1)  # a follow-up past the lookahead
+    near = END + dt.timedelta(days=1)  # past the window's end: not returned
+    slack = START - dav.QUERY_BEFORE / 2  # fetched for floating times, then cut off
     far = START - dav.QUERY_BEFORE - dt.timedelta(days=30)
     written = provider.create(make_followup(dav_calendar.url))
     known = {written.resource: written.etag}
     dav_calendar.put("in.ics", ics(vevent("in", "Interview with Acme")))
     dav_calendar.put("near.ics", ics(vevent("near", "Interview with Initech").replace(
         "20260610", f"{near:%Y%m%d}")))  # fmt: skip
+    dav_calendar.put("slack.ics", ics(vevent("slack", "Interview with Umbrella").replace(
+        "20260610", f"{slack:%Y%m%d}")))  # fmt: skip
     dav_calendar.put("far.ics", ics(vevent("far", "Interview with Globex").replace(
         "20260610", f"{far:%Y%m%d}")))  # fmt: skip
     dav_calendar.put("loop.ics", ics(vevent("loop", "Interview loop with Hooli").replace(
@@ -237,7 +240,8 @@ def test_a_full_read_fetches_only_objects_near_the_window_in_one_query(
     with caplog.at_level(logging.INFO, logger="providers"):
         changes = provider.read_changes(info(dav_calendar), None, SCOPE, known)
 
-    assert sorted({e.id for e in changes.events}) == ["in", "loop", "near"]
+    assert sorted({e.id for e in changes.events}) == ["in", "loop"]
+    assert all(SCOPE.overlaps(e.start, e.end, LONDON) for e in changes.events)
     assert changes.unchanged == tuple(known)  # a follow-up syncd wrote, not parsed again
     assert provider.requests_made - before == 2  # the sync-token + one calendar-query
     assert [r.split()[0] for r in last_requests(provider, 2)] == ["PROPFIND", "REPORT"]
@@ -448,15 +452,16 @@ def test_delete_with_a_stale_etag_is_a_conflict(
         provider.delete(dav_calendar.url, written.resource, user_etag)
 
 
-def test_update_of_a_deleted_followup_is_a_conflict_and_get_says_none(
+def test_update_of_a_deleted_followup_is_not_found_and_get_says_none(
     provider: DavProvider, dav_calendar: CalendarHandle
 ):
-    # Both servers answer If-Match on a missing object with 412, as RFC 9110 says.
+    # Both servers answer If-Match on a missing object with 412, as RFC 9110 says;
+    # the provider tells "gone" from "changed" (the contract: docs/providers.md).
     followup = make_followup(dav_calendar.url)
     written = provider.create(followup)
     dav_calendar.delete(ical.followup_href_name(followup.id))
 
-    with pytest.raises(ConflictError):
+    with pytest.raises(NotFoundError):
         provider.update(followup, written.resource, written.etag)
 
     assert provider.get(dav_calendar.url, followup.id) is None

@@ -26,7 +26,6 @@ EXPECTED = expected
 ZONE = ZoneInfo(EXPECTED.CONFIG_ZONE)
 NOW = dt.datetime.fromisoformat(EXPECTED.NOW)
 START, END = (dt.datetime.fromisoformat(t) for t in EXPECTED.WINDOW)
-SCOPE = ReadScope.of(START, END, ["interview"])
 
 
 def _instant(text: str, zone: str) -> dt.datetime | dt.date:
@@ -48,10 +47,13 @@ def test_every_fixture_interview_is_detected_with_its_local_times(
     )  # fmt: skip
     detect_config = DetectConfig(categories=EXPECTED.DETECT_CATEGORIES)
     config = Config(timezone=ZONE, sources=(source,), detect=detect_config)
+    # The core hands the provider its detection words, as the engine does.
+    words = [*detect_config.keywords, *detect_config.categories]
+    scope = ReadScope.of(START, END, words, detect_config.patterns)
     provider = open_source(source, config)
     try:
         changes = provider.read_changes(
-            CalendarInfo(dav_calendar.url, dav_calendar.name), None, SCOPE
+            CalendarInfo(dav_calendar.url, dav_calendar.name), None, scope
         )
     finally:
         provider.close()

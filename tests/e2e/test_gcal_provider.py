@@ -263,16 +263,19 @@ def test_a_read_walks_every_page(fake, provider):
     assert list_requests(fake) - before == 4
 
 
-def test_first_read_is_bounded_by_start(fake, provider):
+def test_first_read_is_bounded_by_start_and_end(fake, provider):
     fake.add_event(OWNER, {"summary": "Old interview", **hour_at(dt.datetime(2026, 6, 1))})
     fake.add_event(OWNER, {"summary": "Far ahead", **hour_at(dt.datetime(2029, 6, 1))})
+    fake.add_event(OWNER, {"summary": "Interview", **hour_at(dt.datetime(2027, 6, 1))})
 
     changes = provider.read_changes(primary(provider), None, SCOPE)
 
-    # Nothing ending before the window; no upper bound, as the sync token never
-    # reports an unchanged event that comes into the lookahead later.
-    assert [e.title for e in changes.events] == ["Far ahead"]
+    # The window means the same on every provider (docs/providers.md): nothing ending
+    # before its start, nothing starting at or after its end (the core's window
+    # reaches as far ahead as the follow-ups do).
+    assert [e.title for e in changes.events] == ["Interview"]
     assert fake.requests.records[-1].query["timeMin"] == ["2027-01-01T00:00:00Z"]
+    assert fake.requests.records[-1].query["timeMax"] == ["2028-01-01T00:00:00Z"]
 
 
 def test_recurring_interview_expands_to_instances_and_deletions_show(fake, provider):
@@ -400,7 +403,9 @@ def test_stale_etag_update_and_delete_conflict_and_keep_the_users_version(fake, 
 
     stored = fake.event(OWNER, followup.id)
     assert (stored["summary"], stored["status"]) == ("My own words", "confirmed")
-    assert fake.requests.records[-1].status == 412
+    # (after a 412 the provider reads the event, to tell "changed" from "deleted")
+    writes = [r for r in fake.requests.records if r.method in ("PATCH", "DELETE")]
+    assert writes[-1].status == 412
 
 
 def test_writes_to_an_unknown_event_are_not_found(provider):

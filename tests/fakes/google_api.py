@@ -11,7 +11,7 @@ import urllib.parse
 from email.message import Message
 from typing import Any
 
-from .google_errors import not_found
+from .google_errors import ApiError, not_found
 from .google_http import Answer, json_answer, json_body
 from .google_listing import Lister, Params
 from .google_params import check_query
@@ -85,6 +85,7 @@ class CalendarApi:
         return json_answer(200, listing)
 
     def events_insert(self, request: _Request) -> Answer:
+        self._check_writer(request)
         stored = self.store.insert(
             request.calendar_id, request.json(), conference=request.conference
         )
@@ -97,6 +98,7 @@ class CalendarApi:
         return self._event_answer(request, stored)
 
     def events_patch(self, request: _Request) -> Answer:
+        self._check_writer(request)
         stored = self.store.patch(
             request.calendar_id,
             request.event_id,
@@ -107,6 +109,7 @@ class CalendarApi:
         return self._event_answer(request, stored)
 
     def events_update(self, request: _Request) -> Answer:
+        self._check_writer(request)
         stored = self.store.update(
             request.calendar_id,
             request.event_id,
@@ -117,9 +120,16 @@ class CalendarApi:
         return self._event_answer(request, stored)
 
     def events_delete(self, request: _Request) -> Answer:
+        self._check_writer(request)
         if_match = request.headers.get("If-Match")
         self.store.delete(request.calendar_id, request.event_id, if_match=if_match)
         return 204, {}, b""
+
+    def _check_writer(self, request: _Request) -> None:
+        """Google's answer to an event write on a calendar the account may only read."""
+        if self.store.calendar(request.calendar_id).access_role not in ("owner", "writer"):
+            message = "You need to have writer access to this calendar."
+            raise ApiError(403, "requiredAccessLevel", message)
 
     def _event_answer(self, request: _Request, stored: StoredEvent) -> Answer:
         cal = self.store.calendar(request.calendar_id)

@@ -67,6 +67,7 @@ class Calendar:
     etag: str
     description: str = ""
     events: dict[str, StoredEvent] = field(default_factory=dict)
+    access_role: str = "owner"  # reader / freeBusyReader: event writes answer 403
 
     @property
     def zone(self) -> ZoneInfo:
@@ -139,7 +140,7 @@ class CalendarStore:
             "backgroundColor": "#9fe1e7",
             "foregroundColor": "#000000",
             "selected": True,
-            "accessRole": "owner",
+            "accessRole": cal.access_role,
             "defaultReminders": copy.deepcopy(DEFAULT_REMINDERS),
             "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
         }

@@ -8,6 +8,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,14 +19,14 @@ from hypothesis import strategies as st
 
 from providers.caldav.ical import (
     ObjectError,
-    Prefilter,
     followup_href_name,
     followup_uid,
+    may_matter,
     parse_object,
     render_followup,
 )
 from syncd.config import DetectConfig
-from syncd.model import CalendarEvent, FollowUp, FollowUpKind, content_fingerprint
+from syncd.model import CalendarEvent, FollowUp, FollowUpKind, ReadScope, content_fingerprint
 
 EXPECTED = expected
 ZONE = ZoneInfo(EXPECTED.CONFIG_ZONE)
@@ -536,6 +537,12 @@ def test_roundtrip_property(
 # --- prefilter ------------------------------------------------------------------------
 
 
+def prefilter(detect: DetectConfig) -> Callable[[str | bytes], bool]:
+    """ical.may_matter with the scope the core builds from these detection rules."""
+    scope = ReadScope.of(START, END, [*detect.keywords, *detect.categories], detect.patterns)
+    return lambda raw: may_matter(raw, scope)
+
+
 def _title_needles(title: str) -> set[str]:
     words = title.split()
     return {w for w in words} | {" ".join(pair) for pair in zip(words, words[1:], strict=False)}
@@ -547,14 +554,14 @@ def test_prefilter_never_misses_what_parsing_would_match(name: str) -> None:
     for event in parse(raw):
         for needle in _title_needles(event.title):
             if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", event.title, re.I):
-                assert Prefilter(DetectConfig(keywords=(needle.upper(),))).may_match(raw), needle
+                assert prefilter(DetectConfig(keywords=(needle.upper(),)))(raw), needle
             pattern = DetectConfig(keywords=("zzz",), patterns=(re.escape(needle.lower()),))
-            assert Prefilter(pattern).may_match(raw), needle
+            assert prefilter(pattern)(raw), needle
         for category in event.categories:
             detect = DetectConfig(keywords=("zzz",), categories=(category.upper(),))
-            assert Prefilter(detect).may_match(raw), category
+            assert prefilter(detect)(raw), category
         if event.markers is not None:
-            assert Prefilter(DetectConfig(keywords=("zzz",))).may_match(raw)
+            assert prefilter(DetectConfig(keywords=("zzz",)))(raw)
 
 
 def test_prefilter_with_default_rules() -> None:
@@ -563,20 +570,20 @@ def test_prefilter_with_default_rules() -> None:
         raw = raw_of(fixture["file"]).decode()
         relevant = any(e["interview"] for e in fixture["events"]) or "markers" in fixture
         if relevant:
-            assert Prefilter(detect).may_match(raw), fixture["file"]
-    assert not Prefilter(detect).may_match(raw_of("icloud-dentist.ics").decode())
-    assert not Prefilter(detect).may_match(raw_of("icloud-dentist.ics"))  # bytes too
+            assert prefilter(detect)(raw), fixture["file"]
+    assert not prefilter(detect)(raw_of("icloud-dentist.ics").decode())
+    assert not prefilter(detect)(raw_of("icloud-dentist.ics"))  # bytes too
 
 
 def test_prefilter_sees_keywords_across_folds_and_escapes() -> None:
     raw = wrap(
         "BEGIN:VEVENT", "UID:f", "SUMMARY:Technical inter", " view: Acme\\, Inc.", "END:VEVENT"
     )
-    assert Prefilter(DetectConfig()).may_match(raw)
-    assert Prefilter(DetectConfig(keywords=("acme, inc",))).may_match(raw)
+    assert prefilter(DetectConfig())(raw)
+    assert prefilter(DetectConfig(keywords=("acme, inc",)))(raw)
     patterns = DetectConfig(keywords=("zzz",), patterns=(r"^technical interview: acme, inc\.$",))
-    assert Prefilter(patterns).may_match(raw)
-    assert not Prefilter(DetectConfig(keywords=("zzz",), patterns=(r"dentist",))).may_match(raw)
+    assert prefilter(patterns)(raw)
+    assert not prefilter(DetectConfig(keywords=("zzz",), patterns=(r"dentist",)))(raw)
 
 
 def test_prefilter_pattern_reads_summary_with_quoted_parameters() -> None:
@@ -585,9 +592,7 @@ def test_prefilter_pattern_reads_summary_with_quoted_parameters() -> None:
         'SUMMARY;ALTREP="cid:part1.0001@example.org";LANGUAGE=en:Panel with ACME: round 2',
         "END:VEVENT",
     )
-    assert Prefilter(DetectConfig(keywords=("zzz",), patterns=(r"^panel with acme",))).may_match(
-        raw
-    )
+    assert prefilter(DetectConfig(keywords=("zzz",), patterns=(r"^panel with acme",)))(raw)
 
 
 def test_prefilter_timing_sanity() -> None:
@@ -605,9 +610,9 @@ def test_prefilter_timing_sanity() -> None:
         )
         for i in range(10_000)
     ]
-    prefilter = Prefilter(DetectConfig(categories=("Job search",), patterns=(r"\bpanel\b",)))
+    matches = prefilter(DetectConfig(categories=("Job search",), patterns=(r"\bpanel\b",)))
     began = time.perf_counter()
-    hits = sum(prefilter.may_match(raw) for raw in objects)
+    hits = sum(matches(raw) for raw in objects)
     print(f"prefilter: 10,000 objects in {time.perf_counter() - began:.3f} s")
     assert hits == 100
 
@@ -625,4 +630,4 @@ def test_prefilter_timing_sanity() -> None:
 def test_prefilter_folds_like_detection(title: str) -> None:
     detect_config = DetectConfig(keywords=("interview", "job interview", "Vorstellungsgespräch"))
     raw = f"BEGIN:VEVENT\r\nSUMMARY:{title}\r\nEND:VEVENT\r\n"
-    assert Prefilter(detect_config).may_match(raw)
+    assert prefilter(detect_config)(raw)

@@ -30,6 +30,7 @@ from syncd.observe import (
     known_etags,
     observe,
     observe_slot,
+    reaching_back,
     read_scope,
 )
 from syncd.planner import FOLLOWUP_REACH
@@ -244,6 +245,35 @@ def test_the_read_window_reaches_past_the_lookahead_by_the_follow_ups_reach() ->
     )
     assert SCOPE.may_matter("SUMMARY:Interview with Acme")
     assert not SCOPE.may_matter("SUMMARY:Lunch")
+
+
+def aged(days_ago: float) -> Interview:
+    """Interview iv1, known, that started ``days_ago`` before now."""
+    start = NOW - dt.timedelta(days=days_ago)
+    return dataclasses.replace(known(IV), start=start, end=start + dt.timedelta(hours=1))
+
+
+REACH_BACK_CASES = {
+    "nothing known: the window as is": ([], [rec(THANKS)], SCOPE.start),
+    "known inside the window: as is": ([known(IV)], [rec(THANKS)], SCOPE.start),
+    "aged out, a follow-up ahead: back to its start": (
+        [aged(14)],
+        [rec(THANKS)],
+        NOW - dt.timedelta(days=14),
+    ),
+    "aged out, its follow-ups past: as is": ([aged(14)], [rec(fu(days=-1))], SCOPE.start),
+    "aged out, no follow-up: as is": ([aged(14)], [], SCOPE.start),
+}
+
+
+@pytest.mark.parametrize(
+    ("interviews", "records", "start"), REACH_BACK_CASES.values(), ids=REACH_BACK_CASES.keys()
+)
+def test_the_read_window_reaches_back_to_aged_out_interviews_with_follow_ups_ahead(
+    interviews: list[Interview], records: list[FollowUpRecord], start: dt.datetime
+) -> None:
+    scope = reaching_back(SCOPE, interviews, records, NOW)
+    assert (scope.start, scope.end, scope.needles) == (start, SCOPE.end, SCOPE.needles)
 
 
 def test_known_etags_are_those_of_written_follow_ups_in_that_calendar() -> None:

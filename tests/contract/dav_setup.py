@@ -1,0 +1,169 @@
+"""The contract suite's set-up for CalDAV: a real server (Radicale or Xandikos), the
+provider behind a proxy, the user's app writing .ics objects straight to the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import icalendar
+from proxy import CountingProxy
+from servers import CalendarHandle, DavServer, make_calendar
+
+from contract.setups import CONFIG, HOUR, WEEK, ZONE, User, source_config
+from providers import CalendarInfo, Provider, open_provider
+from providers.caldav import ical
+from providers.caldav.davxml import Fetched
+from providers.caldav.provider import DavProvider
+from syncd.model import CalendarEvent, FollowUp, When
+
+# A well-formed token each server refuses (Radicale: 403, Xandikos: 412 valid-sync-token).
+REFUSED = {"radicale": "http://radicale.org/ns/sync/" + "0" * 64, "xandikos": "0" * 40}
+
+
+def _value(name: str, value: When) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{name}:{value.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+    return f"{name};VALUE=DATE:{value:%Y%m%d}"
+
+
+def _vevent(uid: str, title: str, start: When, end: When, *extra: str) -> list[str]:
+    stamp = "DTSTAMP:20310101T000000Z"
+    return [f"UID:{uid}", stamp, _value("DTSTART", start), _value("DTEND", end), *extra,
+            f"SUMMARY:{title}"]  # fmt: skip
+
+
+def _wrap(*events: list[str]) -> str:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Example Corp//Calendar App 1.0//EN"]
+    for event in events:
+        lines += ["BEGIN:VEVENT", *event, "END:VEVENT"]
+    return "\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n"
+
+
+class DavUser:
+    """Another CalDAV client on the same calendar: PUT and DELETE of whole objects."""
+
+    def __init__(self, calendar: CalendarHandle) -> None:
+        self.calendar = calendar
+
+    def put(self, key: str, title: str, start: When, end: When) -> None:
+        self.calendar.put(f"{key}.ics", _wrap(_vevent(key, title, start, end)))
+
+    def put_weekly(
+        self,
+        key: str,
+        title: str,
+        first: dt.datetime,
+        count: int,
+        moved: tuple[int, dt.datetime],
+        cancelled: int,
+    ) -> None:
+        master = _vevent(key, title, first, first + HOUR, f"RRULE:FREQ=WEEKLY;COUNT={count}")
+        index, new_start = moved
+        shifted = _vevent(key, title, new_start, new_start + HOUR,
+                          _value("RECURRENCE-ID", first + index * WEEK))  # fmt: skip
+        gone = first + cancelled * WEEK
+        dropped = _vevent(key, title, gone, gone + HOUR, _value("RECURRENCE-ID", gone),
+                          "STATUS:CANCELLED")  # fmt: skip
+        self.calendar.put(f"{key}.ics", _wrap(master, shifted, dropped))
+
+    def retitle(self, key: str, title: str) -> None:
+        self._edit(f"{key}.ics", lambda event: event.__setitem__("SUMMARY", title))
+
+    def move(self, key: str, start: When, end: When) -> None:
+        def moved(event: Any) -> None:
+            for name, value in (("DTSTART", start), ("DTEND", end)):
+                del event[name]
+                event.add(name, value)
+
+        self._edit(f"{key}.ics", moved)
+
+    def remove(self, key: str) -> None:
+        self.calendar.delete(f"{key}.ics")
+
+    def put_marked(self, key: str, followup: FollowUp) -> None:
+        # Another UID: a calendar holds a UID once (a copy gets a new one).
+        body = ical.render_followup(followup, ZONE)
+        body = body.replace(ical.followup_uid(followup.id).encode(), f"{key}@example.com".encode())
+        self.calendar.put(f"{key}.ics", body)
+
+    def edit(self, event: CalendarEvent, title: str) -> None:
+        self._edit(_name(event), lambda vevent: vevent.__setitem__("SUMMARY", title))
+
+    def delete(self, event: CalendarEvent) -> None:
+        self.calendar.delete(_name(event))
+
+    def _edit(self, name: str, change: Callable[[Any], None]) -> None:
+        data = self.calendar.get(name)
+        assert data is not None, f"no object {name}"
+        cal = icalendar.Calendar.from_ical(data)
+        for event in cal.walk("VEVENT"):
+            change(event)
+        self.calendar.put(name, cal.to_ical())
+
+
+def _name(event: CalendarEvent) -> str:
+    return event.resource.rsplit("/", 1)[-1]
+
+
+class DavSetUp:
+    """A fresh calendar on a running server; the provider talks to it through a proxy,
+    which plays the server's access control for ``make_read_only``."""
+
+    def __init__(self, server: DavServer) -> None:
+        self.name = server.name
+        self.server = server
+        self.proxy = CountingProxy(server.url)
+        handle = make_calendar(server)
+        source = source_config("caldav", url=self.proxy.url + "/", username=server.username)
+        self.dav: DavProvider = open_provider(source, CONFIG)  # type: ignore[assignment]
+        self.provider: Provider = self.dav
+        self.calendar = self._info(handle)
+        self.user: User = DavUser(handle)
+
+    def refused_token(self, token: str) -> str:
+        assert token.startswith("sync:")
+        return "sync:" + REFUSED[self.server.name]
+
+    def new_calendar(self) -> CalendarInfo:
+        return self._info(make_calendar(self.server))
+
+    def remove_calendar(self, calendar: CalendarInfo) -> None:
+        path = calendar.id.removeprefix(self.proxy.url)
+        handle = CalendarHandle(self.server, self.server.url.rstrip("/") + path, calendar.name)
+        response = handle._request("DELETE", "")
+        assert response.status_code in (200, 204), response.status_code
+
+    def make_read_only(self) -> None:
+        self.proxy.refuse_writes(self.calendar.id.removeprefix(self.proxy.url))
+
+    def after_next_content(self, action: Callable[[], None]) -> None:
+        # The content of a read: a calendar-query (full read) or multigets (changes).
+        reports = self.dav.reports
+        real_query, real_multiget = reports.query, reports.multiget
+
+        def restore() -> None:
+            del reports.query, reports.multiget
+            action()
+
+        def query(*args: Any) -> list[Fetched] | None:
+            answers = real_query(*args)
+            restore()
+            return answers
+
+        def multiget(*args: Any) -> Iterator[Fetched]:
+            answers = list(real_multiget(*args))
+            restore()
+            return iter(answers)
+
+        reports.query = query  # type: ignore[method-assign]
+        reports.multiget = multiget  # type: ignore[method-assign]
+
+    def close(self) -> None:
+        self.provider.close()
+        self.proxy.close()
+
+    def _info(self, handle: CalendarHandle) -> CalendarInfo:
+        """The calendar as the provider sees it (by the proxy's URL)."""
+        return CalendarInfo(self.proxy.url + handle.path, handle.name)
