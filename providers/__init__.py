@@ -2,7 +2,7 @@
 
 A provider translates between one calendar service and the neutral model of
 ``syncd.model``; it holds no business rule. Errors it raises are the typed ones
-of ``syncd.errors``: TransientError, AuthError, ConflictError, GoneError,
+of ``syncd.errors``: TransientError, AuthError, ConflictError, RefusedError,
 NotFoundError.
 """
 

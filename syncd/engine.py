@@ -17,7 +17,6 @@ from providers import Provider
 from syncd import calendars, observe
 from syncd.apply import REFUSED, Writer
 from syncd.config import Config, SourceConfig
-from syncd.errors import GoneError
 from syncd.model import Action, CalendarInfo, FollowUp, ReadScope
 from syncd.planner import plan
 from syncd.reconcile import reconcile
@@ -106,11 +105,7 @@ class _Pass:
         token = self.store.token(name, calendar.id)
         interviews = self.store.interviews(name, calendar.id).values()
         scope = observe.reaching_back(scope, interviews, records.values(), self.now)
-        try:
-            changes = self.provider.read_changes(calendar, token, scope, known)
-        except GoneError:  # a provider that cannot re-read on its own asks the caller to
-            log.info("%s: %s: sync token expired, reading it whole", name, calendar.name)
-            changes = self.provider.read_changes(calendar, None, scope, known)
+        changes = self.provider.read_changes(calendar, token, scope, known)
         seen = observe.observe(
             changes, calendar, interviews, records, scope, self.now, self.source, self.config
         )
