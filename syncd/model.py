@@ -267,13 +267,21 @@ class CalendarInfo:
     CalDAV URL).
 
     ``aliases`` are other names the config may use for it (Google: ``primary``).
-    ``writable``: whether the server lets this account write events there.
+    The server's word on it: ``writable``, whether this account may write events
+    there; ``readable``, whether it may read them (Google freeBusyReader: no);
+    ``hidden``, hidden from the user's calendar list; ``zone``, the calendar's
+    own time zone (IANA name, "" when the server states none); ``default``, the
+    account's main calendar (Google ``primary``; CalDAV: docs/providers.md).
     """
 
     id: str
     name: str
     aliases: tuple[str, ...] = ()
     writable: bool = True
+    readable: bool = True
+    hidden: bool = False
+    zone: str = ""
+    default: bool = False
 
     def answers_to(self, wanted: str) -> bool:
         """Whether the config's ``wanted`` names this calendar: its id or an alias
