@@ -102,6 +102,10 @@ def test_config_check_on_the_example(env: dict[str, str], where: str) -> None:
 
     assert result.returncode == 0, result.stderr
     assert 'timezone = "Europe/London"' in result.stdout
+    # unset in the example: the system's zone until a calendar's
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith('# timezone = "Europe/London"  # not set: ')
+    assert "each account's main calendar's zone" in lines[1]
     assert 'name = "gmail"' in result.stdout
     assert '"show"' not in result.stdout  # password_command arguments stay hidden
     assert "Traceback" not in result.stderr

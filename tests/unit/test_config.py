@@ -76,6 +76,7 @@ def test_example_config_parses_with_the_values_it_shows(machine: Path) -> None:
 
     assert config.path == EXAMPLE
     assert config.timezone == ZoneInfo("America/Chicago")  # commented out: the system's
+    assert config.zone_origin == "system"
     assert config.interval == dt.timedelta(minutes=5)
     assert config.state_dir == machine / ".local" / "state" / "syncd"
     work, gmail = config.sources
@@ -473,3 +474,31 @@ def test_describe_hides_password_command_arguments() -> None:
     assert '"show"' not in text
     assert 'timezone = "America/Chicago"' in text
     assert 'lookahead = "180d"' in text
+
+
+NOT_SET = (
+    "# not set: each account's main calendar's zone (read at the next pass),"
+    " else the system's: this one"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone_line"),
+    [
+        pytest.param("", f'# timezone = "America/Chicago"  {NOT_SET}', id="unset"),
+        pytest.param(
+            'timezone = "Europe/London"', 'timezone = "Europe/London"  # from the config', id="set"
+        ),
+    ],
+)
+def test_describe_says_where_the_zone_comes_from(text: str, zone_line: str) -> None:
+    assert describe(parse(text), KINDS).splitlines()[1] == zone_line
+
+
+@pytest.mark.parametrize("text", ["", 'timezone = "Asia/Tokyo"'])
+def test_describe_keeps_an_unset_zone_unset(text: str) -> None:
+    # Read back, the output means the same: an unset zone stays open to a calendar's.
+    config = parse(text)
+    again = parse_config(tomllib.loads(describe(config, KINDS)), "described", KINDS)
+    assert again == config
+    assert again.zone_origin == config.zone_origin
