@@ -59,6 +59,7 @@ from syncd.config_values import (
     type_name,
     zone,
 )
+from syncd.countries import holidays_comment
 from syncd.errors import ConfigError
 
 
@@ -111,7 +112,9 @@ class CallsConfig:
     afternoon: dt.time = dt.time(15, 0)
     duration: dt.timedelta = dt.timedelta(minutes=15)
     reminders: tuple[int, ...] = (10,)
-    holidays: str = ""  # country code for the `holidays` package; "" = none
+    # A country code of the `holidays` package; "none": no public holidays;
+    # "": the country of the zone in force (syncd.countries).
+    holidays: str = ""
     skip_dates: tuple[dt.date, ...] = ()
 
 
@@ -247,7 +250,7 @@ SECTIONS = {
             "afternoon": Key(clock_time, "15:00"),
             "duration": Key(duration, "15m"),
             "reminders": Key(reminders, [10]),
-            "holidays": Key(holiday_country, "", empty_means="no public holidays"),
+            "holidays": Key(holiday_country, "", empty_means="the zone's country"),
             "skip_dates": Key(dates, []),
         },
         CallsConfig,
@@ -373,8 +376,11 @@ def describe(config: Config, kinds: Kinds) -> str:
     for source in config.sources:
         lines += ["", "[[sources]]", *table_lines(source, SOURCE)]
         lines += table_lines(source.settings, kinds[source.kind])
+    holidays = config.calls.holidays
+    meaning = holidays_comment(holidays, config.timezone, config.zone_origin == "config")
+    written = {"calls": {"holidays": f"holidays = {toml_value(holidays)}  # {meaning}"}}
     for name, spec in SECTIONS.items():
-        lines += ["", f"[{name}]", *table_lines(getattr(config, name), spec)]
+        lines += ["", f"[{name}]", *table_lines(getattr(config, name), spec, written.get(name))]
     return "\n".join(lines) + "\n"
 
 

@@ -274,11 +274,15 @@ def dates(value: object) -> tuple[dt.date, ...]:
 
 
 def holiday_country(value: object) -> str:
-    """A country code the ``holidays`` package knows, upper-cased; "" for none."""
-    code = _string(value, 'a country code such as "GB"').strip().upper()
-    if not code:
-        return ""
-    import holidays  # only now: it is large, and off by default
+    """A country code the ``holidays`` package knows, upper-cased; "none"; or "" (unset).
+
+    "" stands for the country of the zone in force (``syncd.countries``);
+    "none" (any case) turns public holidays off.
+    """
+    code = _string(value, 'a country code such as "GB", or "none"').strip().upper()
+    if code in ("", "NONE"):
+        return code.lower()
+    import holidays  # only now: it is large, and not needed for "" or "none"
 
     if code not in holidays.list_supported_countries():
         examples = '"GB", "US" or "DE"'

@@ -65,6 +65,22 @@ def public_holiday_country(setting: str, zone: ZoneInfo) -> str:
     return zone_country(zone.key) or ""
 
 
+def holidays_comment(setting: str, zone: ZoneInfo, settled: bool) -> str:
+    """What ``calls.holidays = setting`` means in ``zone``, for ``syncd config check``.
+
+    ``settled``: the config sets the zone (else a calendar's zone may replace it).
+    """
+    if setting == NO_HOLIDAYS:
+        return "no public holidays"
+    if setting:
+        return f"from the config: {setting}"
+    country = public_holiday_country(setting, zone)
+    where = zone.key if settled else f"{zone.key}, the system's zone; a calendar's may name another"
+    if not country:
+        return f"the zone's country: none ({where}): no public holidays"
+    return f"the zone's country: {country} ({where})"
+
+
 @functools.lru_cache(maxsize=256)
 def _country_of(zone: str) -> str | None:
     own, shared = _tables()
