@@ -18,7 +18,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,7 +32,9 @@ from syncd.config_schema import (
     Section,
     read_table,
     refuse_unknown,
+    syntax_error,
     table_lines,
+    toml_value,
     where,
 )
 from syncd.config_values import (
@@ -52,11 +53,13 @@ from syncd.config_values import (
     reminders,
     show,
     source_kind,
+    stated_zone,
     text,
     text_list,
     type_name,
     zone,
 )
+from syncd.countries import holidays_comment
 from syncd.errors import ConfigError
 
 
@@ -109,7 +112,9 @@ class CallsConfig:
     afternoon: dt.time = dt.time(15, 0)
     duration: dt.timedelta = dt.timedelta(minutes=15)
     reminders: tuple[int, ...] = (10,)
-    holidays: str = ""  # country code for the `holidays` package; "" = none
+    # A country code of the `holidays` package; "none": no public holidays;
+    # "": the country of the zone in force (syncd.countries).
+    holidays: str = ""
     skip_dates: tuple[dt.date, ...] = ()
 
 
@@ -123,6 +128,10 @@ class Config:
     thank_you: ThankYouConfig = ThankYouConfig()
     calls: CallsConfig = CallsConfig()
     path: Path | None = None  # the file it was read from
+    # Where `timezone` came from: "config" (the key is set; also any Config built
+    # in code), "system" (unset: the machine's zone; a calendar's may replace it,
+    # see zone_in_force).
+    zone_origin: str = "config"
 
 
 # --- defaults that depend on the machine ---
@@ -167,6 +176,22 @@ def resolve_config_path(option: str | None) -> Path:
     if chosen is not None:
         return Path(chosen).expanduser()
     return _xdg("XDG_CONFIG_HOME", platformdirs.user_config_path) / "config.toml"
+
+
+def zone_in_force(config: Config, account_zone: str = "") -> tuple[ZoneInfo, str]:
+    """The zone to plan in, and where it came from: "config", "calendar" or "system".
+
+    The config's ``timezone`` when the file sets it; else ``account_zone`` (the
+    zone the server states for the account's main calendar) when it names a
+    zone ZoneInfo knows (a server's text: anything else is ignored); else the
+    system's, the zone the config was loaded with.
+    """
+    if config.zone_origin == "config":
+        return config.timezone, "config"
+    stated = stated_zone(account_zone)
+    if stated is not None:
+        return stated, "calendar"
+    return config.timezone, "system"
 
 
 # --- the schema: every key, its validator and its default, in one place ---
@@ -225,7 +250,7 @@ SECTIONS = {
             "afternoon": Key(clock_time, "15:00"),
             "duration": Key(duration, "15m"),
             "reminders": Key(reminders, [10]),
-            "holidays": Key(holiday_country, "", empty_means="no public holidays"),
+            "holidays": Key(holiday_country, "", empty_means="the zone's country"),
             "skip_dates": Key(dates, []),
         },
         CallsConfig,
@@ -311,7 +336,8 @@ def parse_config(data: Mapping[str, Any], file: str, kinds: Kinds) -> Config:
         refuse_unknown(table, spec.keys, name, file)
         assert spec.cls is not None
         sections[name] = spec.cls(**read_table(table, spec, name, file))
-    return Config(**top, sources=sources, **sections)
+    origin = "config" if "timezone" in data else "system"
+    return Config(**top, sources=sources, **sections, zone_origin=origin)
 
 
 def load_config(path: Path, kinds: Kinds) -> Config:
@@ -333,23 +359,8 @@ def load_config(path: Path, kinds: Kinds) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(file, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(file, exc, document) from None
+        raise syntax_error(file, exc, document) from None
     return dataclasses.replace(parse_config(data, file, kinds), path=path)
-
-
-def _syntax_error(file: str, exc: tomllib.TOMLDecodeError, document: str) -> ConfigError:
-    """``file: line N: invalid TOML: reason (column C)``, from tomllib's message."""
-    message = str(exc)
-    at = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message)
-    end = re.fullmatch(r"(.*) \(at end of document\)", message)
-    if at:
-        reason, where = at[1], f"line {at[2]}"
-        reason += f" (column {at[3]})"
-    elif end:
-        reason, where = end[1] + " (at the end of the file)", f"line {len(document.splitlines())}"
-    else:
-        reason, where = message, ""
-    return ConfigError(file, where, f"invalid TOML: {reason[:1].lower()}{reason[1:]}")
 
 
 # --- the resolved values, as text ---
@@ -361,10 +372,25 @@ def describe(config: Config, kinds: Kinds) -> str:
     ``kinds``: the sections the config was parsed with (they print each source's own keys).
     """
     lines = [f"# {config.path or 'config'}: valid; resolved values, defaults filled in"]
-    lines += table_lines(config, TOP)
+    lines += table_lines(config, TOP, {"timezone": _timezone_line(config)})
     for source in config.sources:
         lines += ["", "[[sources]]", *table_lines(source, SOURCE)]
         lines += table_lines(source.settings, kinds[source.kind])
+    holidays = config.calls.holidays
+    meaning = holidays_comment(holidays, config.timezone, config.zone_origin == "config")
+    written = {"calls": {"holidays": f"holidays = {toml_value(holidays)}  # {meaning}"}}
     for name, spec in SECTIONS.items():
-        lines += ["", f"[{name}]", *table_lines(getattr(config, name), spec)]
+        lines += ["", f"[{name}]", *table_lines(getattr(config, name), spec, written.get(name))]
     return "\n".join(lines) + "\n"
+
+
+def _timezone_line(config: Config) -> str:
+    # Unset, the line stays a comment: the output read back as a config keeps
+    # the key unset, so a calendar's zone can still come into force.
+    line = f"timezone = {toml_value(config.timezone)}"
+    if config.zone_origin == "config":
+        return f"{line}  # from the config"
+    return (
+        f"# {line}  # not set: each account's main calendar's zone (read at the next pass),"
+        " else the system's: this one"
+    )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
+import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,21 @@ def read_table(table: Mapping[str, Any], spec: Section, section: str, file: str)
     return values
 
 
+def syntax_error(file: str, exc: tomllib.TOMLDecodeError, document: str) -> ConfigError:
+    """``file: line N: invalid TOML: reason (column C)``, from tomllib's message."""
+    message = str(exc)
+    at = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message)
+    end = re.fullmatch(r"(.*) \(at end of document\)", message)
+    if at:
+        reason, place = at[1], f"line {at[2]}"
+        reason += f" (column {at[3]})"
+    elif end:
+        reason, place = end[1] + " (at the end of the file)", f"line {len(document.splitlines())}"
+    else:
+        reason, place = message, ""
+    return ConfigError(file, place, f"invalid TOML: {reason[:1].lower()}{reason[1:]}")
+
+
 # --- writing it back ---
 
 
@@ -132,10 +149,18 @@ def toml_value(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def table_lines(values: object, spec: Section) -> list[str]:
-    """``key = value`` lines for the attributes of ``values`` that ``spec`` names."""
+def table_lines(
+    values: object, spec: Section, written: Mapping[str, str] | None = None
+) -> list[str]:
+    """``key = value`` lines for the attributes of ``values`` that ``spec`` names.
+
+    ``written``: the whole line of a key whose comment the caller writes itself.
+    """
     lines = []
     for name, key in spec.keys.items():
+        if written and name in written:
+            lines.append(written[name])
+            continue
         value = getattr(values, name)
         shown = toml_value(value)
         if key.masked and value:

@@ -172,6 +172,28 @@ def zone(value: object) -> ZoneInfo:
     raise Invalid(f"unknown time zone {show(name)}{hint or ' (use a name such as Europe/London)'}")
 
 
+# Names ZoneInfo accepts that are no zone a calendar can be in.
+_NOT_ZONES = ("localtime", "posixrules", "Factory")
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+
+
+def stated_zone(name: str) -> ZoneInfo | None:
+    """The zone a server states for a calendar, when it is an IANA zone ZoneInfo knows; else None.
+
+    The name comes from a server: anything path-like (dots, a leading slash,
+    ``posix/`` or ``right/``), longer than any zone name, or not a zone is None,
+    never an error and never a file outside the zone database.
+    """
+    if not isinstance(name, str) or len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        return None
+    if name in _NOT_ZONES or name.startswith(("posix/", "right/")):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
 def absolute_path(value: object) -> Path:
     """A path; ``~`` expands; relative paths are refused (the daemon's folder is not yours)."""
     name = nonempty_text(value)
@@ -252,11 +274,15 @@ def dates(value: object) -> tuple[dt.date, ...]:
 
 
 def holiday_country(value: object) -> str:
-    """A country code the ``holidays`` package knows, upper-cased; "" for none."""
-    code = _string(value, 'a country code such as "GB"').strip().upper()
-    if not code:
-        return ""
-    import holidays  # only now: it is large, and off by default
+    """A country code the ``holidays`` package knows, upper-cased; "none"; or "" (unset).
+
+    "" stands for the country of the zone in force (``syncd.countries``);
+    "none" (any case) turns public holidays off.
+    """
+    code = _string(value, 'a country code such as "GB", or "none"').strip().upper()
+    if code in ("", "NONE"):
+        return code.lower()
+    import holidays  # only now: it is large, and not needed for "" or "none"
 
     if code not in holidays.list_supported_countries():
         examples = '"GB", "US" or "DE"'

@@ -193,9 +193,9 @@ def demo_config(server: EmbeddedServer, state_dir: Path, zone: ZoneInfo) -> Conf
         "name": "demo", "kind": "caldav", "url": server.url, "username": server.user,
         "password_env": "SYNCD_DEMO_PASSWORD", "calendars": [CALENDAR],
     }  # fmt: skip
-    data = {"state_dir": str(state_dir), "sources": [source]}
-    config = parse_config(data, "the demo's config", config_sections())
-    return dataclasses.replace(config, timezone=zone)
+    # The zone is stated, as --timezone (or the system) chose it: a calendar's never replaces it.
+    data = {"timezone": zone.key, "state_dir": str(state_dir), "sources": [source]}
+    return parse_config(data, "the demo's config", config_sections())
 
 
 @contextlib.contextmanager

@@ -30,11 +30,31 @@ from click.testing import CliRunner
 from syncd.cli import main
 
 
+def first_plain_monday() -> dt.date:
+    """The Monday of a coming week that starts three weeks without a GB public holiday.
+
+    The configs here leave ``calls.holidays`` unset, so calls skip the public
+    holidays of the zone's country (Europe/London: GB); in these weeks the days
+    the tests expect are plain working days whatever today is.
+    """
+    import holidays
+
+    today = dt.datetime.now(LONDON).date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=1)
+    while True:
+        days = [monday + dt.timedelta(days=n) for n in range(21)]
+        table = holidays.country_holidays("GB", years={day.year for day in days})
+        if not any(day in table for day in days):
+            return monday
+        monday += dt.timedelta(weeks=1)
+
+
+FIRST_MONDAY = first_plain_monday()
+
+
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
     """That weekday (0 = Monday) of a coming week: in the future whatever today is."""
-    today = dt.datetime.now(LONDON).date()
-    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=weeks_ahead)
-    return monday + dt.timedelta(days=weekday)
+    return FIRST_MONDAY + dt.timedelta(weeks=weeks_ahead - 1, days=weekday)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

@@ -102,6 +102,13 @@ def test_config_check_on_the_example(env: dict[str, str], where: str) -> None:
 
     assert result.returncode == 0, result.stderr
     assert 'timezone = "Europe/London"' in result.stdout
+    # unset in the example: the system's zone until a calendar's, and its country's holidays
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith('# timezone = "Europe/London"  # not set: ')
+    assert "each account's main calendar's zone" in lines[1]
+    assert "holidays = \"\"  # the zone's country: GB (Europe/London, the system's zone;" in (
+        result.stdout
+    )
     assert 'name = "gmail"' in result.stdout
     assert '"show"' not in result.stdout  # password_command arguments stay hidden
     assert "Traceback" not in result.stderr
@@ -141,6 +148,21 @@ def test_default_config_is_found_under_xdg_config_home(env: dict[str, str]) -> N
     assert result.returncode == 0, result.stderr
     assert 'interval = "10m"' in result.stdout
     assert "no [[sources]]" in result.stderr
+
+
+def test_config_check_says_where_the_zone_and_the_holidays_come_from(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('timezone = "America/New_York"\n[calls]\nholidays = "none"\n')
+    result = syncd_run("config", "check", "--config", path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert 'timezone = "America/New_York"  # from the config\n' in result.stdout
+    assert 'holidays = "none"  # no public holidays\n' in result.stdout
+
+    path.write_text('timezone = "America/New_York"\n')
+    result = syncd_run("config", "check", "--config", path, env=env)
+    assert 'holidays = ""  # the zone\'s country: US (America/New_York)\n' in result.stdout
 
 
 def test_syncd_config_variable_names_the_file(env: dict[str, str]) -> None:

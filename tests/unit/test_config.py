@@ -76,6 +76,7 @@ def test_example_config_parses_with_the_values_it_shows(machine: Path) -> None:
 
     assert config.path == EXAMPLE
     assert config.timezone == ZoneInfo("America/Chicago")  # commented out: the system's
+    assert config.zone_origin == "system"
     assert config.interval == dt.timedelta(minutes=5)
     assert config.state_dir == machine / ".local" / "state" / "syncd"
     work, gmail = config.sources
@@ -317,6 +318,13 @@ def test_holidays_country_is_upper_cased() -> None:
     assert parse('[calls]\nholidays = "gb"\n').calls.holidays == "GB"
 
 
+@pytest.mark.parametrize(("value", "expected"), [("none", "none"), (" None ", "none"), ("", "")])
+def test_holidays_none_turns_them_off_and_empty_leaves_them_to_the_zone(
+    value: str, expected: str
+) -> None:
+    assert parse(f'[calls]\nholidays = "{value}"\n').calls.holidays == expected
+
+
 RANGE = "minutes before the start, 0 to 40320 (4 weeks)"
 
 
@@ -473,3 +481,62 @@ def test_describe_hides_password_command_arguments() -> None:
     assert '"show"' not in text
     assert 'timezone = "America/Chicago"' in text
     assert 'lookahead = "180d"' in text
+
+
+NOT_SET = (
+    "# not set: each account's main calendar's zone (read at the next pass),"
+    " else the system's: this one"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone_line", "holidays_line"),
+    [
+        pytest.param(
+            "",
+            f'# timezone = "America/Chicago"  {NOT_SET}',
+            "holidays = \"\"  # the zone's country: US (America/Chicago, the system's zone;"
+            " a calendar's may name another)",
+            id="unset",
+        ),
+        pytest.param(
+            'timezone = "Europe/London"',
+            'timezone = "Europe/London"  # from the config',
+            'holidays = ""  # the zone\'s country: GB (Europe/London)',
+            id="zone-set",
+        ),
+        pytest.param(
+            'timezone = "UTC"',
+            'timezone = "UTC"  # from the config',
+            'holidays = ""  # the zone\'s country: none (UTC): no public holidays',
+            id="no-country",
+        ),
+        pytest.param(
+            'timezone = "Europe/London"\n[calls]\nholidays = "none"',
+            'timezone = "Europe/London"  # from the config',
+            'holidays = "none"  # no public holidays',
+            id="none",
+        ),
+        pytest.param(
+            '[calls]\nholidays = "de"',
+            f'# timezone = "America/Chicago"  {NOT_SET}',
+            'holidays = "DE"  # from the config: DE',
+            id="country",
+        ),
+    ],
+)
+def test_describe_says_where_the_zone_and_the_holidays_come_from(
+    text: str, zone_line: str, holidays_line: str
+) -> None:
+    lines = describe(parse(text), KINDS).splitlines()
+    assert lines[1] == zone_line
+    assert holidays_line in lines
+
+
+@pytest.mark.parametrize("text", ["", 'timezone = "Asia/Tokyo"', '[calls]\nholidays = "none"'])
+def test_describe_keeps_an_unset_zone_unset(text: str) -> None:
+    # Read back, the output means the same: an unset zone stays open to a calendar's.
+    config = parse(text)
+    again = parse_config(tomllib.loads(describe(config, KINDS)), "described", KINDS)
+    assert again == config
+    assert again.zone_origin == config.zone_origin

@@ -71,7 +71,7 @@ def make(
 
 def config(
     zone: ZoneInfo = LONDON,
-    holidays: str = "",
+    holidays: str = "none",  # the rows below name public holidays where they matter
     skip: tuple[str, ...] = (),
     thank_you: ThankYouConfig | None = None,
     marker: str = "#heard-back",
@@ -101,7 +101,7 @@ class Row:
     decision: str = "end of week"
     remote: bool = False
     heard_back: bool = False
-    holidays: str = ""
+    holidays: str = "none"  # off unless a row is about them; "" = the zone's country
     skip: tuple[str, ...] = ()
     thank_you: ThankYouConfig | None = None
 
@@ -204,7 +204,27 @@ TABLE = [
     row("GB Good Friday -> Thu", "Tue 2027-03-23 14:00", "15:00",
         "thank-you Tue 2027-03-23 16:00", "calls Thu 2027-03-25", holidays="GB"),
     row("Good Friday ignored without holidays", "Tue 2027-03-23 14:00", "15:00",
-        "thank-you Tue 2027-03-23 16:00", "calls Fri 2027-03-26"),
+        "thank-you Tue 2027-03-23 16:00", "calls Fri 2027-03-26", holidays="none"),
+    # holidays unset: the public holidays of the zone's country
+    row("unset in London: GB Good Friday -> Thu", "Tue 2027-03-23 14:00", "15:00",
+        "thank-you Tue 2027-03-23 16:00", "calls Thu 2027-03-25", holidays=""),
+    row("unset in London: Christmas Fri -> Thu 24th", "Mon 2026-12-21 14:00", "15:00",
+        "thank-you Mon 2026-12-21 16:00", "calls Thu 2026-12-24", holidays=""),
+    row("unset in London: Christmas Eve interview -> Tue 29th", "Thu 2026-12-24 14:00", "15:00",
+        "thank-you Thu 2026-12-24 16:00", "calls Tue 2026-12-29", holidays=""),
+    row('"none" in London: Christmas Day kept', "Mon 2026-12-21 14:00", "15:00",
+        "thank-you Mon 2026-12-21 16:00", "calls Fri 2026-12-25", holidays="none"),
+    row("unset in New York: US Thanksgiving Thu -> Wed", "Mon 2027-11-22 14:00", "15:00",
+        "thank-you Mon 2027-11-22 16:00", "calls Wed 2027-11-24", decision="thursday",
+        holidays="", tz="America/New_York"),
+    row("unset in Oslo (a link): NO Easter Monday -> Tue", "Thu 2027-03-25 14:00", "15:00",
+        "thank-you Thu 2027-03-25 16:00", "calls Tue 2027-03-30", decision="monday",
+        holidays="", tz="Europe/Oslo"),
+    row("unset in UTC, no country: Christmas Day kept", "Mon 2026-12-21 14:00", "15:00",
+        "thank-you Mon 2026-12-21 16:00", "calls Fri 2026-12-25", holidays="", tz="UTC"),
+    row("set GB wins over the zone's country", "Mon 2027-11-22 14:00", "15:00",
+        "thank-you Mon 2027-11-22 16:00", "calls Thu 2027-11-25", decision="thursday",
+        holidays="GB", tz="America/New_York"),
     row("GB Good Friday after a Thu interview -> Mon (BST)", "Thu 2027-03-25 14:00", "15:00",
         "thank-you Thu 2027-03-25 16:00", "calls Mon 2027-03-29", holidays="GB"),
     row("GB Christmas observed Mon -> Fri 24th", "Wed 2027-12-22 14:00", "15:00",

@@ -47,7 +47,7 @@ def test_calls_on_working_days_after_the_interview(items: list[Interview], cfg: 
         if f.kind in CALL_KINDS:
             interview = by_key[(f.calendar, f.interview)]
             day = f.start.astimezone(cfg.timezone).date()
-            assert is_working_day(day, cfg.calls)
+            assert is_working_day(day, cfg.calls, cfg.timezone)
             assert day > interview_date(interview, cfg.timezone)
             assert not interview.heard_back
             expected = (
