@@ -1,5 +1,8 @@
 """Shared fixtures: real CalDAV servers (Radicale, Xandikos) on 127.0.0.1, one per session.
 
+``radicale_rights`` is a Radicale with access rules (read-only calendars, a
+second login that may only read); the contract suite's Radicale set-up runs on it.
+
 ``dav_server`` runs a test once on each server; ``dav_calendar`` gives each test
 a fresh calendar of its own (unique display name), so tests never see each
 other's objects.
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dav_accounts import start_radicale_rights
 from servers import CalendarHandle, DavServer, make_calendar, start_radicale, start_xandikos
 
 # tests/reliability drives the scenario suite's backends (tests/e2e/backends.py).
@@ -84,6 +88,16 @@ def radicale_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServe
     server = start_radicale(
         tmp_path_factory.mktemp("radicale-auth"), users={AUTH_USER: AUTH_PASSWORD}
     )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def radicale_rights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Radicale with a rights file (tests/dav_accounts.py): its user (the server's login)
+    writes their own calendars but may only read those named ``ro-*``; ADMIN writes
+    everything, READER may only read every user's calendars."""
+    server = start_radicale_rights(tmp_path_factory.mktemp("radicale-rights"))
     yield server
     server.stop()
 

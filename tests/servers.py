@@ -46,6 +46,7 @@ class DavServer:
     process: subprocess.Popen[bytes]
     folder: Path
     port: int
+    rights: bool = False  # access rules of its own (Radicale's rights file)
 
     @property
     def log_file(self) -> Path:
@@ -132,11 +133,17 @@ def radicale_command(port: int, storage: Path, htpasswd: Path | None = None) -> 
 
 
 def start_radicale(
-    folder: Path, *, users: dict[str, str] | None = None, username: str = "alice"
+    folder: Path,
+    *,
+    users: dict[str, str] | None = None,
+    username: str = "alice",
+    rights: str | None = None,
 ) -> DavServer:
     """Radicale storing in ``folder``; ``users`` (name -> password) turns on plain htpasswd auth.
 
     Without ``users`` any login is accepted and the principal is the login's user name.
+    ``rights``: the text of a rights file (``--rights-type from_file``); without it
+    every user may read and write everything of their own.
     """
     folder.mkdir(parents=True, exist_ok=True)
     storage = folder / "collections"
@@ -146,13 +153,17 @@ def start_radicale(
         htpasswd = folder / "users"
         htpasswd.write_text("".join(f"{user}:{pw}\n" for user, pw in users.items()))
         username, password = next(iter(users.items()))
+    extra = []
+    if rights is not None:
+        (folder / "rights").write_text(rights)
+        extra = ["--rights-type", "from_file", "--rights-file", str(folder / "rights")]
 
     def argv(port: int) -> list[str]:
-        return [*radicale_command(port, storage, htpasswd), "--logging-level", "info"]
+        return [*radicale_command(port, storage, htpasswd), *extra, "--logging-level", "info"]
 
     process, port = _start("radicale", argv, folder)
     url = f"http://127.0.0.1:{port}/"
-    return DavServer("radicale", url, username, password, process, folder, port)
+    return DavServer("radicale", url, username, password, process, folder, port, rights is not None)
 
 
 def _xandikos_command() -> list[str]:
@@ -218,6 +229,11 @@ class CalendarHandle:
     server: DavServer
     url: str  # ends with "/"
     name: str
+    login: tuple[str, str] | None = None  # (user, password) when not the server's own
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return self.login or (self.server.username, self.server.password)
 
     @property
     def path(self) -> str:
@@ -240,7 +256,7 @@ class CalendarHandle:
                     self.url + name,
                     data=data or None,
                     headers=headers,
-                    auth=(self.server.username, self.server.password),
+                    auth=self.auth,
                     timeout=30,
                 )
             if not self._locked(method, response) or attempt == LOCKED_RETRIES - 1:
@@ -293,6 +309,12 @@ class CalendarHandle:
         response = self._request("DELETE", name)
         if response.status_code not in (200, 204):
             raise ServerError(f"DELETE {name}: HTTP {response.status_code}")
+
+    def remove(self) -> None:
+        """Delete the whole calendar (DELETE on the collection), as its owner would."""
+        response = self._request("DELETE", "")
+        if response.status_code not in (200, 204):
+            raise ServerError(f"DELETE {self.path}: HTTP {response.status_code}")
 
     def names(self) -> list[str]:
         """The object names in the calendar (a depth-1 PROPFIND)."""

@@ -25,15 +25,17 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 
-from caldav.collection import Calendar, Principal
+from caldav.collection import Calendar
+from caldav.lib import error as caldav_error
 
 from providers import CalendarInfo, ChangeSet, ReadScope
 from providers.caldav import davxml, ical, tokens
+from providers.caldav.home import Home
 from providers.caldav.objects import DavObjects, collection_url
 from providers.caldav.reports import Listing, NoSyncCollection, Reports
 from providers.caldav.transport import DavHttp, resolve_password
 from syncd.config import Config, SourceConfig
-from syncd.errors import NotFoundError
+from syncd.errors import NotFoundError, RefusedError
 from syncd.model import CalendarEvent, FollowUp
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class DavProvider:
         self._no_sync: set[str] = set()  # calendars whose server refused sync-collection
         self._no_query: set[str] = set()  # calendars whose server refused calendar-query
         self._calendars: list[CalendarInfo] | None = None
-        self._principal: Principal | None = None
+        self.home = Home(http)
 
     @property
     def requests_made(self) -> int:
@@ -71,11 +73,13 @@ class DavProvider:
     # -- calendars
 
     def list_calendars(self) -> list[CalendarInfo]:
-        """The account's calendars: id = calendar URL, name = display name (or last path part)."""
+        """The account's calendars (``home.Home.calendars``): id = calendar URL, name = display
+        name (or last path part), what the account may do there, its zone, the default one.
+
+        One PROPFIND of the calendar home (after discovery, the first time).
+        """
         with self.http.translated("listing calendars"):
-            calendars = self._get_principal().get_calendars()
-            assert isinstance(calendars, list), "a sync client answers at once"
-            found = [_info(str(c.url), _name_of(c)) for c in calendars]
+            found = self.home.calendars()
         self._calendars = found
         return found
 
@@ -87,12 +91,21 @@ class DavProvider:
         if _is_url(name):
             raise NotFoundError(f"no calendar at {name}")
         with self.http.translated(f'creating calendar "{name}"'):
-            created = self._get_principal().make_calendar(name=name)
+            try:
+                created = self.home.principal.make_calendar(name=name)
+            except caldav_error.DAVError as exc:
+                if exc.status != 403:
+                    raise
+                raise RefusedError(
+                    f'creating calendar "{name}": the server refuses it (HTTP 403); create it'
+                    " in a calendar app, or name a calendar the account may write to"
+                ) from None
             assert isinstance(created, Calendar), "a sync client answers at once"
-        info = _info(str(created.url), name)
-        log.info('%s: created calendar "%s" at %s', self.source.name, name, info.id)
-        self._calendars = None
-        return info
+        url = str(created.url)
+        log.info('%s: created calendar "%s" at %s', self.source.name, name, url)
+        path = davxml.resource_of(url)  # listed as the server spells it ("%20" for a space)
+        listed = next((c for c in self.list_calendars() if c.aliases[0] == path), None)
+        return listed or CalendarInfo(url, name, (davxml.resource_of(url),))
 
     # -- reading
 
@@ -262,24 +275,6 @@ class DavProvider:
         if match is None:
             raise NotFoundError(f'no calendar "{ref}"')
         return match.id
-
-    def _get_principal(self) -> Principal:
-        if self._principal is None:
-            self._principal = self.http.client.get_principal()
-        return self._principal
-
-
-def _name_of(calendar: Calendar) -> str:
-    """The display name, else the last part of the calendar's path."""
-    name = calendar.get_display_name()
-    if name:
-        return str(name)
-    return davxml.resource_of(str(calendar.url)).rstrip("/").rsplit("/", 1)[-1]
-
-
-def _info(url: str, name: str) -> CalendarInfo:
-    """A calendar by its URL, answering to its path too."""
-    return CalendarInfo(url, name, (davxml.resource_of(url),))
 
 
 def _find(calendars: Iterable[CalendarInfo], ref: str) -> CalendarInfo | None:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import urllib.parse
 from collections.abc import Iterator, Sequence
+
+import niquests
 
 from providers.caldav import davxml, tokens
 from providers.caldav.davxml import Fetched, Member
 from providers.caldav.transport import DavHttp
-from syncd.errors import TransientError
+from syncd.errors import NotFoundError, ProviderError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,8 @@ class Reports:
         for _ in range(SYNC_MAX_PAGES):
             response = self.http.send("REPORT", url, davxml.sync_collection_body(token), headers)
             status = response.status_code or 0
-            if status == 404:
-                raise self.http.fail(response, f"calendar {url}")
+            if status == 404 or (status == 410 and not server_token):
+                raise self.calendar_error(response, url)
             if status != 207 and server_token and 400 <= status < 500:
                 # valid-sync-token: Radicale 403, Xandikos 412, others 409 or 410. A
                 # real permission problem shows in the full read that follows.
@@ -99,8 +102,8 @@ class Reports:
         body = davxml.propfind_body("getetag", "resourcetype")
         headers = {**davxml.XML_HEADERS, "Depth": "1"}
         response = self.http.send("PROPFIND", url, body, headers)
-        if response.status_code != 207:
-            raise self.http.fail(response, f"listing calendar {url}")
+        if response.status_code != 207 or not davxml.found(response.content or b""):
+            raise self.calendar_error(response, url)
         members = davxml.parse_members(response.content or b"", collection)
         token = tokens.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
         if state is None:
@@ -112,11 +115,11 @@ class Reports:
 
     def sync_token(self, url: str) -> str | None:
         """The collection's DAV:sync-token property (RFC 6578 4); None when it has none."""
-        return self._property(url, "sync-token", f"calendar {url}")
+        return self._property(url, "sync-token", "")
 
     def ctag(self, url: str) -> str | None:
         """The collection's CS:getctag; None when the server has none."""
-        return self._property(url, "getctag", f"calendar {url}")
+        return self._property(url, "getctag", "")
 
     def multiget(self, url: str, members: Sequence[Member]) -> Iterator[Fetched]:
         """Each member's data and etag, MULTIGET_CHUNK per request; no request for none."""
@@ -126,7 +129,7 @@ class Reports:
             # RFC 4791 7.9: the Depth header is ignored for calendar-multiget; send none.
             response = self.http.send("REPORT", url, body, davxml.XML_HEADERS)
             if response.status_code != 207:
-                raise self.http.fail(response, f"fetching events of {url}")
+                raise self.calendar_error(response, url)
             try:
                 answers = davxml.parse_multiget(response.content or b"")
             except davxml.MalformedResponse as exc:
@@ -150,8 +153,8 @@ class Reports:
             log.info("%s: calendar-query failed (%s): fetching every object", url, exc)
             return None
         status = response.status_code or 0
-        if status in (403, 404):
-            raise self.http.fail(response, f"calendar {url}")
+        if status in (403, 404, 410):
+            raise self.calendar_error(response, url)
         if status != 207:
             log.info("%s: calendar-query refused (HTTP %d): fetching every object", url, status)
             return None
@@ -175,11 +178,33 @@ class Reports:
         """One object's etag by PROPFIND (for servers that send no ETag header)."""
         return self._property(url, "getetag", f"reading the etag of {url}") or ""
 
+    def calendar_error(self, response: niquests.Response, url: str) -> ProviderError:
+        """The typed error for a read of a calendar that failed (to raise): NotFoundError
+        when it is gone (404, 410, or a 207 saying 404), a ProviderError for a 403 (this
+        calendar alone: the login itself works), else as ``DavHttp.fail``."""
+        status = response.status_code or 0
+        path = urllib.parse.urlsplit(url).path
+        if status in (404, 410, 207):
+            said = 404 if status == 207 else status  # 207: a multistatus holding a 404
+            return NotFoundError(
+                f"calendar {path}: no longer on the server (HTTP {said}); it was deleted,"
+                " or is no longer shared with this account"
+            )
+        if status == 403:
+            return ProviderError(
+                f"calendar {path}: the server does not let this account read it (HTTP 403);"
+                " check that it is still shared with the account"
+            )
+        return self.http.fail(response, f"reading calendar {path}")
+
     def _property(self, url: str, name: str, what: str) -> str | None:
         """One property (named as for ``propfind_body``) by a depth-0 PROPFIND; None when
-        the server has none."""
+        the server has none. ``what`` names an object; "" means ``url`` is a calendar
+        (then a missing one is a NotFoundError)."""
         headers = {**davxml.XML_HEADERS, "Depth": "0"}
         response = self.http.send("PROPFIND", url, davxml.propfind_body(name), headers)
+        if not what and (response.status_code != 207 or not davxml.found(response.content or b"")):
+            raise self.calendar_error(response, url)
         if response.status_code != 207:
             raise self.http.fail(response, what)
         tag = davxml.property_tag(name)

@@ -131,12 +131,20 @@ class DavHttp:
         self.recent.append(f"{getattr(request, 'method', '?')} {path} {response.status_code}")
 
     def send(
-        self, method: str, url: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        what: str = "",
     ) -> niquests.Response:
         """One request; the response for any status but 401, 423, 429 and 5xx (501 comes back).
 
-        Raises AuthError (401), TransientError (network failure, timeout, 423, 429, 5xx).
+        Raises AuthError (401), TransientError (network failure, timeout, 423, 429, 5xx);
+        their text starts with ``what`` (default: the method and path).
         """
+        what = what or f"{method} {_path(url)}"
         try:
             response = self.client.session.request(
                 method,
@@ -147,9 +155,8 @@ class DavHttp:
                 timeout=TIMEOUT,
             )
         except _NETWORK_ERRORS as exc:
-            raise self.unreachable(f"{method} {_path(url)}", exc) from None
+            raise self.unreachable(what, exc) from None
         except niquests.exceptions.RequestException as exc:
-            what = f"{method} {_path(url)}"
             raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
         status = response.status_code or 0
         if status == 401:
@@ -157,7 +164,7 @@ class DavHttp:
         # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
         if status in (423, 429) or (status >= 500 and status != 501):
             raise TransientError(
-                f"{method} {_path(url)}: the server answered HTTP {status}; syncd tries again",
+                f"{what}: the server answered HTTP {status}; syncd tries again",
                 retry_after(response.headers),
             )
         return response

@@ -4,7 +4,8 @@ icalendar 7 resolves IANA names, Windows names ("W. Europe Standard Time") and
 ``/vendor/Area/City`` TZIDs, and TZIDs some VTIMEZONE defined, in this object or
 in any object parsed before (a process-wide cache). Outlook display names and
 made-up names come out naive, as do floating times. This module decides every
-zone itself, from the TZID and the object's own VTIMEZONEs.
+zone itself, from the TZID and the object's own VTIMEZONEs; and a calendar's
+own zone from its calendar-timezone property (``calendar_zone``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,44 @@ def zone_by_name(name: str) -> zoneinfo.ZoneInfo | None:
 @functools.cache
 def _iana_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones() | {"UTC"})
+
+
+def zone_key(name: str) -> str:
+    """The IANA name a TZID means (an IANA name, a Windows or Outlook name, a
+    ``/vendor/Area/City`` form); "" when unknown."""
+    zone = zone_by_name(name[:200]) if name.strip() else None
+    return zone.key if zone is not None else ""
+
+
+_MAX_LINES = 2000  # a VTIMEZONE has a few dozen; the text is the server's, untrusted
+
+
+def calendar_zone(timezone_text: str, timezone_id: str = "") -> str:
+    """The IANA name of a calendar's zone: RFC 7809's calendar-timezone-id when it names
+    one, else the TZID (or X-LIC-LOCATION) of the one VTIMEZONE in the calendar-timezone
+    text (RFC 4791 5.2.2); "" when there is none, more than one, or an unknown one.
+
+    A line scan, not a parse: the first _MAX_LINES lines only, nothing built from them.
+    """
+    found = zone_key(timezone_id)
+    if found or not timezone_text:
+        return found
+    lines = timezone_text.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
+    zones, depth, names = 0, 0, []
+    for line in lines.split("\n", _MAX_LINES)[:_MAX_LINES]:
+        head, _, value = line.partition(":")
+        name = head.split(";", 1)[0].strip().upper()
+        if name == "BEGIN" and value.strip().upper() == "VTIMEZONE":
+            zones, depth = zones + 1, 1
+        elif name == "BEGIN" and depth:
+            depth += 1
+        elif name == "END" and depth:
+            depth -= 1
+        elif depth == 1 and name in ("TZID", "X-LIC-LOCATION"):
+            names.append(value.strip())
+    if zones != 1:
+        return ""
+    return next((key for key in map(zone_key, names) if key), "")
 
 
 def _display_name_zone(tzid: str) -> str:

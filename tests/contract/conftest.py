@@ -27,7 +27,8 @@ def _open(name: str, request: pytest.FixtureRequest, folder: Path) -> SetUp:
         return GoogleSetUp(request.getfixturevalue("google_fake"), folder)
     from contract.dav_setup import DavSetUp
 
-    server = request.getfixturevalue(name)
+    # Radicale runs with its rights file: the read-only case is its own access rule.
+    server = request.getfixturevalue("radicale_rights" if name == "radicale" else name)
     assert server.running, f"{server.name} has stopped; see {server.log_file}"
     return DavSetUp(server)
 

@@ -1,5 +1,10 @@
 """The contract suite's set-up for CalDAV: a real server (Radicale or Xandikos), the
-provider behind a proxy, the user's app writing .ics objects straight to the server."""
+provider behind a proxy, the user's app writing .ics objects straight to the server.
+
+A read-only calendar is the server's own rule where it has rules: on Radicale
+(run with its rights file, tests/dav_accounts.py) the provider logs in as READER,
+who may only read the owner's calendars; Xandikos has no access control, so the
+proxy refuses the writes (403) and lists the calendar with the read privilege only."""
 
 from __future__ import annotations
 
@@ -8,14 +13,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import icalendar
+from dav_accounts import READER
 from proxy import CountingProxy
 from servers import CalendarHandle, DavServer, make_calendar
 
 from contract.setups import CONFIG, HOUR, WEEK, ZONE, User, source_config
-from providers import CalendarInfo, Provider, open_provider
+from providers import CalendarInfo, Provider
 from providers.caldav import ical
 from providers.caldav.davxml import Fetched
 from providers.caldav.provider import DavProvider
+from providers.caldav.transport import DavHttp
 from syncd.model import CalendarEvent, FollowUp, When
 
 # A well-formed token each server refuses (Radicale: 403, Xandikos: 412 valid-sync-token).
@@ -109,15 +116,14 @@ def _name(event: CalendarEvent) -> str:
 
 class DavSetUp:
     """A fresh calendar on a running server; the provider talks to it through a proxy,
-    which plays the server's access control for ``make_read_only``."""
+    which plays the access control of a server without its own for ``make_read_only``."""
 
     def __init__(self, server: DavServer) -> None:
         self.name = server.name
         self.server = server
         self.proxy = CountingProxy(server.url)
         handle = make_calendar(server)
-        source = source_config("caldav", url=self.proxy.url + "/", username=server.username)
-        self.dav: DavProvider = open_provider(source, CONFIG)  # type: ignore[assignment]
+        self.dav = self._open(server.username, server.password)
         self.provider: Provider = self.dav
         self.calendar = self._info(handle)
         self.user: User = DavUser(handle)
@@ -136,7 +142,16 @@ class DavSetUp:
         assert response.status_code in (200, 204), response.status_code
 
     def make_read_only(self) -> None:
-        self.proxy.refuse_writes(self.calendar.id.removeprefix(self.proxy.url))
+        if self.server.rights:  # the same calendar, seen by a login its rules let only read
+            self.dav.close()
+            self.dav = self._open(*READER)
+            self.provider = self.dav
+        else:
+            self.proxy.refuse_writes(self.calendar.id.removeprefix(self.proxy.url))
+
+    def _open(self, username: str, password: str) -> DavProvider:
+        source = source_config("caldav", url=self.proxy.url + "/", username=username)
+        return DavProvider(source, CONFIG, DavHttp(source, CONFIG, password))
 
     def after_next_content(self, action: Callable[[], None]) -> None:
         # The content of a read: a calendar-query (full read) or multigets (changes).

@@ -2,8 +2,10 @@
 and a real server to count the requests a pass makes, without looking inside.
 
 It can also play a server's access control: ``refuse_writes(path)`` answers every
-write below that path with 403, as a server does for a calendar the account may
-only read (Xandikos has no access control to set up for that)."""
+write below that path with 403, and says in PROPFIND answers that the account
+holds only the read privilege there (DAV:current-user-privilege-set), as a
+server does for a calendar the account may only read. Xandikos has no access
+control to set up for that: it reports the privilege ``all`` on everything."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import threading
 import urllib.parse
 from collections import Counter
 
+from lxml import etree
 from servers import free_port
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
@@ -61,6 +64,10 @@ class CountingProxy:
                     for key, value in answer.getheaders()
                     if key.lower() not in _HOP and key.lower() != "content-length"
                 ]
+                if self.command == "PROPFIND" and answer.status == 207:
+                    with proxy.lock:
+                        prefixes = tuple(proxy.read_only)
+                    data = _read_only_privileges(data, prefixes) if prefixes else data
                 self._answer(answer.status, answer.reason, data, kept)
 
             def _answer(
@@ -92,7 +99,8 @@ class CountingProxy:
         self.thread.start()
 
     def refuse_writes(self, path: str) -> None:
-        """Answer every write below ``path`` with 403 from now on (a read-only calendar)."""
+        """From now on, answer every write below ``path`` with 403 and list the calendars
+        there with the read privilege only (a read-only calendar)."""
         with self.lock:
             self.read_only.add(path)
 
@@ -107,3 +115,25 @@ class CountingProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+_DAV = "{DAV:}"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _read_only_privileges(data: bytes, prefixes: tuple[str, ...]) -> bytes:
+    """A multistatus whose responses below ``prefixes`` report only the read privilege."""
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError:
+        return data
+    changed = False
+    for response in root.iter(_DAV + "response"):
+        href = urllib.parse.urlsplit(response.findtext(_DAV + "href") or "").path
+        if not href.startswith(prefixes):
+            continue
+        for granted in response.iter(_DAV + "current-user-privilege-set"):
+            granted[:] = []
+            etree.SubElement(etree.SubElement(granted, _DAV + "privilege"), _DAV + "read")
+            changed = True
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8") if changed else data
