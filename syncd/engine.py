@@ -136,8 +136,11 @@ class _Pass:
                 self.store.clear_refusals(name, calendar.id)
 
     def plan(self, found: Calendars) -> None:
+        """Plan the interviews of the calendars read for them (those of a calendar no
+        longer read are left as they are, with their follow-ups), where routing says."""
         name = self.source.name
-        interviews = self.store.interviews(name)
+        read = {c.id for c, looking in found.reads() if looking}
+        interviews = {k: i for k, i in self.store.interviews(name).items() if k[0] in read}
         routes = routing.routes(interviews.values(), found.listed, found.target)
         for note in routes.notes:
             if self.store.first_time(name, note.key):

@@ -268,6 +268,20 @@ def test_a_change_of_calendars_in_the_config_lists_them_again_at_once(tmp_path: 
     assert account.companies("Shared") == {"Hooli"}  # named: watched, hidden or not
 
 
+def test_a_calendar_taken_out_of_calendars_keeps_its_follow_ups_as_they_are(
+    tmp_path: Path,
+) -> None:
+    account = Account(tmp_path)
+    account.provider.add_calendar("Work")
+    account.interview("Personal", "iv-a", "Acme")
+    globex = account.interview("Work", "iv-b", "Globex")
+    account.run()
+    account.source = dataclasses.replace(SOURCE, calendars=("Personal",))
+    account.provider.put(dataclasses.replace(globex, status="cancelled"))  # unseen now
+    assert account.run().actions == []
+    assert account.companies("Work") == {"Globex"}
+
+
 def test_a_calendar_syncd_may_not_read_is_never_read(tmp_path: Path) -> None:
     account = Account(tmp_path)
     account.provider.add_calendar("Boss", readable=False, writable=False)
