@@ -10,6 +10,12 @@ providers pass the same contract suite (tests/contract) against real servers.
 
 Follow-ups live at the resource of their identity: an event whose resource is
 its id, a follow-up id in form, stands for that slot (docs/providers.md).
+
+It can model what real accounts hold (Google's, mostly): calendars that are
+read-only, hidden, not readable (free/busy only), in a zone of their own, the
+account's main one, or failing to read; calendars deleted between passes;
+events of other types (``event_type``); and, with ``tombstones``, deleted
+events kept as cancelled ones, fields and markers and all, as Google keeps them.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import datetime as dt
 import itertools
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from providers import CalendarInfo, ChangeSet, ReadScope
-from syncd.errors import ConflictError, NotFoundError, RefusedError
+from syncd.errors import ConflictError, NotFoundError, ProviderError, RefusedError
 from syncd.model import CalendarEvent, FollowUp, is_followup_id
 
 
@@ -40,10 +47,19 @@ class MemoryProvider:
 
     ``refuse_tokens`` makes it refuse every sync token (as a server that lost its
     state); ``expire_tokens`` refuses only the tokens handed out so far. A
-    refused token costs one request more, then a full read.
+    refused token costs one request more, then a full read. The first calendar
+    is the account's main one. ``tombstones``: a deleted event stays as a
+    cancelled one; a read reports those that carry syncd's markers as events,
+    the others as deleted (as the Google provider does).
     """
 
-    def __init__(self, calendars: tuple[str, ...] = ("Personal",), tz: dt.tzinfo = dt.UTC) -> None:
+    def __init__(
+        self,
+        calendars: tuple[str, ...] = ("Personal",),
+        tz: dt.tzinfo = dt.UTC,
+        *,
+        tombstones: bool = False,
+    ) -> None:
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._calendars: dict[str, _Calendar] = {}
@@ -51,8 +67,10 @@ class MemoryProvider:
         self.tz = tz  # where all-day dates start, for the window
         self.requests: list[str] = []
         self.refuse_tokens = False
-        for name in calendars:
-            self._add_calendar(name)
+        self.tombstones = tombstones
+        self.failing: dict[str, ProviderError] = {}  # calendar id -> what its reads raise
+        for number, name in enumerate(calendars):
+            self.add_calendar(name, default=number == 0)
 
     # -- the protocol
 
@@ -65,7 +83,7 @@ class MemoryProvider:
         for cal in self._calendars.values():
             if cal.info.answers_to(name):
                 return cal.info
-        return self._add_calendar(name).info
+        return self.add_calendar(name)
 
     def read_changes(
         self,
@@ -77,6 +95,10 @@ class MemoryProvider:
         """Changes since ``token`` (a refused one: a full read) within the scope's window."""
         self.requests.append(f"read {calendar.id}")
         cal = self._calendar(calendar.id)
+        if calendar.id in self.failing:
+            raise self.failing[calendar.id]
+        if not cal.info.readable:
+            raise RefusedError(f"{cal.info.name}: this account may only see free/busy times")
         since = self._since(token)
         if token is not None and since is None:
             self.requests.append(f"read {calendar.id}")  # the full read after the refusal
@@ -94,6 +116,10 @@ class MemoryProvider:
                         deleted.append(resource)
                     continue
                 stored = cal.objects[resource]
+                if self._dead(stored) and stored[0].markers is None:
+                    if since is not None:
+                        deleted.append(resource)
+                    continue
                 inside = [e for e in stored if scope.overlaps(e.start, e.end, self.tz)]
                 if since is None and not inside:
                     continue  # a full read lists only what lies in the window
@@ -109,12 +135,12 @@ class MemoryProvider:
     def get(self, calendar: str, followup_id: str) -> CalendarEvent | None:
         self.requests.append(f"get {followup_id}")
         stored = self._calendar(calendar).objects.get(followup_id)
-        return stored[0] if stored else None
+        return stored[0] if stored and not self._dead(stored) else None
 
     def create(self, followup: FollowUp) -> CalendarEvent:
         self.requests.append(f"create {followup.id}")
         cal = self._writable(followup.target)
-        if followup.id in cal.objects:
+        if followup.id in cal.objects and not self._dead(cal.objects[followup.id]):
             raise ConflictError(f"{followup.id} exists")
         return self._store(cal, followup.id, [self.event_of(followup, followup.id)])[0]
 
@@ -157,6 +183,13 @@ class MemoryProvider:
     def calendar_id(self, name: str) -> str:
         return next(c.info.id for c in self._calendars.values() if c.info.name == name)
 
+    def add_calendar(self, name: str, **server_says: Any) -> CalendarInfo:
+        """A calendar of the account; ``server_says``: CalendarInfo's writable, readable,
+        hidden, zone, default."""
+        cal = _Calendar(dataclasses.replace(CalendarInfo(f"mem://{name}", name), **server_says))
+        self._calendars[cal.info.id] = cal
+        return cal.info
+
     def expire_tokens(self) -> None:
         """Refuse every sync token handed out so far (a server that lost its history)."""
         with self._lock:
@@ -187,11 +220,6 @@ class MemoryProvider:
 
     # -- internals
 
-    def _add_calendar(self, name: str) -> _Calendar:
-        cal = _Calendar(CalendarInfo(id=f"mem://{name}", name=name))
-        self._calendars[cal.info.id] = cal
-        return cal
-
     def _calendar(self, calendar_id: str) -> _Calendar:
         try:
             return self._calendars[calendar_id]
@@ -204,10 +232,9 @@ class MemoryProvider:
             raise RefusedError(f"{calendar_id}: read-only for this account")
         return cal
 
-    @staticmethod
-    def _check(cal: _Calendar, resource: str, etag: str) -> None:
+    def _check(self, cal: _Calendar, resource: str, etag: str) -> None:
         current = cal.objects.get(resource)
-        if current is None:
+        if current is None or self._dead(current):
             raise NotFoundError(f"{resource} is gone")
         if cal.etags[resource] != etag:
             raise ConflictError(f"{resource} changed")
@@ -232,7 +259,6 @@ class MemoryProvider:
                     resource=resource,
                     series=resource if series else event.series,
                     slot=resource if event.id == resource and is_followup_id(resource) else "",
-                    event_type="default",
                 )
                 for event in events
             )
@@ -242,7 +268,16 @@ class MemoryProvider:
             return stored
 
     def _remove(self, cal: _Calendar, resource: str) -> None:
+        kept = cal.objects.get(resource, ())
+        if self.tombstones and kept and not self._dead(kept):
+            cancelled = [dataclasses.replace(e, status="cancelled") for e in kept]
+            self._store(cal, resource, cancelled, series=any(e.series == resource for e in kept))
+            return
         with self._lock:
             cal.objects.pop(resource, None)
             cal.etags.pop(resource, None)
             cal.changes[resource] = (next(self._counter), False)
+
+    def _dead(self, stored: tuple[CalendarEvent, ...]) -> bool:
+        """Whether a stored object is a deleted one kept as cancelled (``tombstones``)."""
+        return self.tombstones and bool(stored) and all(e.status == "cancelled" for e in stored)

@@ -6,13 +6,16 @@ observes it with ``observe.observe_slot``, lets the reconciler decide again
 for that follow-up and carries out what it asks, once: nothing is forced, and
 there is no second reconciler here. A follow-up no longer there
 (NotFoundError) becomes deleted-by-user (update) or removed (delete); a write
-the server refuses (RefusedError) is left alone, and the pass goes on.
+the server refuses (RefusedError), or one into a calendar the server lists as
+read-only, is left alone, and the pass goes on; it is tried again only after
+the next full read of that calendar.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 
 from providers import Provider
 from syncd.errors import ConflictError, NotFoundError, RefusedError
@@ -21,7 +24,13 @@ from syncd.observe import observe_gone, observe_slot
 from syncd.reconcile import record_for
 from syncd.state import StateStore
 
+log = logging.getLogger(__name__)
+
 REFUSED = "the server refuses the write"
+READ_ONLY = "the calendar is read-only for this account"
+WARNINGS = (REFUSED, READ_ONLY)  # the outcomes worth a warning
+HELD = "refused before; tried again at the next full read of its calendar"
+AGAIN = "tried again at the next full read of the calendar"
 _WHY = {
     RecordStatus.EDITED: "edited by the user",
     RecordStatus.DELETED: "deleted by the user meanwhile",
@@ -39,13 +48,47 @@ class Writer:
     provider: Provider
     store: StateStore
     decide: Decide
+    read_only: frozenset[str] = frozenset()  # calendars the server lists as read-only
+    held: frozenset[str] = frozenset()  # follow-ups whose write was refused before
+
+    def apply_all(
+        self, actions: Iterable[Action], name_of: Callable[[str], str]
+    ) -> tuple[list[Action], list[tuple[Action, str]]]:
+        """``apply`` each action, logging each outcome (``name_of``: a calendar's name);
+        returns the actions done and those left alone, with why."""
+        done, left = [], []
+        for action in actions:
+            outcome = self.apply(action)
+            if not outcome:
+                done.append(action)
+                log.info("%s: %s (%s)", self.source, say(action), action.reason)
+                continue
+            left.append((action, outcome))
+            level = logging.WARNING if outcome.startswith(WARNINGS) else logging.INFO
+            where = name_of(action.target)
+            log.log(
+                logging.DEBUG if outcome == HELD else level,
+                "%s: %s: left %s alone: %s",
+                self.source,
+                where,
+                say(action),
+                outcome,
+            )
+        return done, left
 
     def apply(self, action: Action) -> str:
         """Carry out ``action`` with its record; "" when done, else why it was left alone.
 
-        Raises the provider's other errors (TransientError, AuthError, ...).
+        Nothing is tried for a follow-up in ``held``, nor in a ``read_only``
+        calendar; a refusal is remembered until the next full read of its
+        calendar. Raises the provider's other errors (TransientError, AuthError, ...).
         """
+        if action.followup_id in self.held:
+            return HELD
         with self.store.transaction():
+            if action.target in self.read_only:
+                self.store.refuse(self.source, action.followup_id, action.target)
+                return f"{READ_ONLY}; {AGAIN}"
             return self._write(action, again=True)
 
     def _write(self, action: Action, *, again: bool) -> str:
@@ -62,7 +105,9 @@ class Writer:
                 return _WHY[RecordStatus.DELETED]
             done = dataclasses.replace(record, status=RecordStatus.REMOVED)
         except RefusedError as error:
-            return f"{REFUSED} ({error}); check that the calendar is writable"
+            self.store.refuse(self.source, action.followup_id, action.target)
+            self.store.relist(self.source)  # the calendar's access may have changed
+            return f"{REFUSED} ({error}); check that the calendar is writable; {AGAIN}"
         self.store.put_record(done)
         return ""
 
@@ -90,3 +135,10 @@ class Writer:
         if then:
             return self._write(then[0], again=False)
         return next((_WHY[r.status] for r in seen.records if r.status in _WHY), "")
+
+
+def say(action: Action) -> str:
+    """An action in a few words, for a log line."""
+    what = action.followup.title if action.followup else action.followup_id
+    when = f" at {action.followup.start:%Y-%m-%d %H:%M}" if action.followup else ""
+    return f"{action.op} {what!r}{when}"

@@ -229,8 +229,9 @@ def plan_command(ctx: click.Context, as_json: bool) -> None:
 
 
 def _raise_failures(outcomes: list[SourceOutcome]) -> None:
-    """SourcesFailed (exit 1) with one line per source whose pass failed, if any did."""
-    failed = [o.line for o in outcomes if not o.ok]
+    """SourcesFailed (exit 1) with one line per source whose pass failed, and per
+    calendar that failed or vanished in a pass, if any did."""
+    failed = [line for o in outcomes for line in o.lines]
     if failed:
         raise SourcesFailed(failed)
 

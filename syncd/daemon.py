@@ -38,6 +38,7 @@ from syncd.lock import acquire
 from syncd.notify import Notifier, WatchdogThread
 from syncd.runner import SourceOutcome, sweep
 from syncd.state import StateStore
+from syncd.state_health import STATES
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class SourceState:
     failures: int = 0
     paused: bool = False
     ok: bool | None = None  # None: no pass yet
+    said: frozenset[str] = frozenset()  # its calendars' failure lines of the last pass
 
     @property
     def health(self) -> str:
@@ -159,7 +161,8 @@ class Daemon:
         return min(max(min(due) - now, 0.0), MAX_SLEEP) if due else MAX_SLEEP
 
     def status_line(self) -> str:
-        """One line for systemd's STATUS: last pass time, sources ok, failing, paused."""
+        """One line for systemd's STATUS: last pass time, calendars ok, read-only,
+        failing, vanished (once there are any), sources ok, failing, paused."""
         groups: dict[str, list[str]] = {"ok": [], "failing": [], "paused": [], "waiting": []}
         for name, state in self.states.items():
             groups[state.health].append(name)
@@ -167,7 +170,10 @@ class Daemon:
         parts += [f"{len(v)} {k} ({', '.join(v)})" for k, v in groups.items() if k != "ok" and v]
         when = f"{self.last_pass:%Y-%m-%d %H:%M:%S}" if self.last_pass else "none yet"
         dry = " (dry run)" if self.dry_run else ""
-        return f"last pass {when}{dry}; sources: " + ", ".join(parts)
+        health = [h.state for h in self.store.calendar_health() if h.source in self.states]
+        counts = [f"{health.count(state)} {state}" for state in STATES if health.count(state)]
+        calendars = f"calendars: {', '.join(counts)}; " if counts else ""
+        return f"last pass {when}{dry}; {calendars}sources: " + ", ".join(parts)
 
     def _run_due(self) -> bool:
         ran = False
@@ -199,6 +205,12 @@ class Daemon:
         self.last_pass = dt.datetime.now(self.config.timezone)
         interval = self.config.interval.total_seconds()
         state.ok = error is None
+        if outcome is not None and error is None:  # a calendar's line, once while it lasts
+            lines = outcome.lines
+            for line in lines:
+                if line not in state.said:
+                    log.warning("%s", line)
+            state.said = frozenset(lines)
         if error is None:
             state.failures, state.due = 0, now + interval
         elif isinstance(error, AuthError):

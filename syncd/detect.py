@@ -40,6 +40,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# The event types (Google eventType) that can be interviews: ordinary events and
+# those Gmail made from a mail; never outOfOffice, focusTime, workingLocation, birthday.
+EVENT_TYPES = frozenset({"default", "fromGmail"})
 DEFAULT_DECISION = "end of week"
 NO_EMPLOYER = "the employer"
 NO_AGENCY_NAME = "the agency"  # a staffing-manager line without an agency line
@@ -104,6 +107,8 @@ def is_interview(
     rules = config.detect
     title = _text(event.title)
     if event.markers is not None or fold(_text(event.status)).strip() in ("cancelled", "canceled"):
+        return False
+    if _text(event.event_type or "default") not in EVENT_TYPES:
         return False
     if not _title_or_category_matches(title, _texts(event.categories), rules):
         return False

@@ -1,22 +1,26 @@
 """One pass over one source: calendars -> read -> observe -> plan -> reconcile ->
-apply -> commit. The rules are the core's (observe, detect, planner, reconcile);
-this only sequences them between a provider and the state store
+apply -> commit. The rules are the core's (observe, detect, routing, planner,
+reconcile); this only sequences them between a provider and the state store
 (docs/architecture.md). A calendar's observations commit with its sync token;
 each write commits with its record once the server took it, so a crash between
 two writes leaves state and calendar agreeing (a re-run finds the rest by identity).
+A calendar that fails stays with that calendar (``syncd.health``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 
 from providers import Provider
-from syncd import calendars, observe
-from syncd.apply import REFUSED, Writer
+from syncd import calendars, observe, routing
+from syncd.apply import Writer
+from syncd.calendars import Calendars
 from syncd.config import Config, SourceConfig
+from syncd.health import Health
 from syncd.model import Action, CalendarInfo, FollowUp, ReadScope
 from syncd.planner import plan
 from syncd.reconcile import reconcile
@@ -34,6 +38,7 @@ class PassReport:
     applied: list[Action] = dataclasses.field(default_factory=list)
     left_alone: list[tuple[Action, str]] = dataclasses.field(default_factory=list)
     calendars: list[CalendarInfo] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)  # calendars failed or gone
 
 
 class Engine:
@@ -75,58 +80,87 @@ class _Pass:
 
     def run(self, *, dry_run: bool) -> PassReport:
         name = self.source.name
-        watched, target = calendars.resolve(self.source, self.provider, self.store, dry_run=dry_run)
-        report = PassReport(name, calendars=watched)
-        reads = {c.id: c for c in [*watched, *([target] if target else [])]}
+        health = Health(name, self.store, self.now)
+        found = self.calendars(health, dry_run=dry_run)
+        self.config = calendars.zone_for(name, self.config, found, self.store)
         scope = observe.read_scope(self.config.detect, self.now)
-        for calendar in reads.values():
-            self.read(calendar, scope)
-        self.plan(target)
+        for calendar, looking in found.reads():
+            health.read(calendar, functools.partial(self.read, calendar, scope, looking))
+        if health.not_found:  # gone, or a glitch: the calendars are listed again at once
+            retry, done = set(health.not_found), {c.id for c, _ in found.reads()}
+            found = self.calendars(health, dry_run=dry_run, relist=True)
+            for calendar, looking in found.reads():
+                if calendar.id in retry or calendar.id not in done:
+                    health.read(calendar, functools.partial(self.read, calendar, scope, looking))
+        report = PassReport(name, calendars=list(found.watch.watched))
+        report.failures = health.settle(found)
+        self.plan(found)
         report.actions = self.reconcile()
-        writer = Writer(name, self.provider, self.store, self.reconcile)
-        for action in [] if dry_run else report.actions:
-            outcome = writer.apply(action)
-            where = reads[action.target].name if action.target in reads else action.target
-            if outcome:
-                report.left_alone.append((action, outcome))
-                level = logging.WARNING if outcome.startswith(REFUSED) else logging.INFO
-                log.log(level, "%s: %s: left %s alone: %s", name, where, _say(action), outcome)
-            else:
-                report.applied.append(action)
-                log.info("%s: %s (%s)", name, _say(action), action.reason)
         if not dry_run:
+            self.apply(report, found)
             self.forget()
         return report
 
-    def read(self, calendar: CalendarInfo, scope: ReadScope) -> None:
-        """Read one calendar, observe what changed, commit that with the new token."""
+    def calendars(self, health: Health, *, dry_run: bool, relist: bool = False) -> Calendars:
+        found = calendars.resolve(
+            self.source, self.provider, self.store, dry_run=dry_run, relist=relist
+        )
+        with self.store.transaction():
+            health.listed(found)
+        return found
+
+    def read(self, calendar: CalendarInfo, scope: ReadScope, looking: bool) -> None:
+        """Read one calendar, observe what changed, commit that with the new token.
+
+        ``looking``: for interviews too; else only for syncd's follow-ups there.
+        """
         name, records = self.source.name, self.store.records(self.source.name)
         known = observe.known_etags(records.values(), calendar.id)
         token = self.store.token(name, calendar.id)
-        interviews = self.store.interviews(name, calendar.id).values()
+        interviews = self.store.interviews(name, calendar.id).values() if looking else ()
         scope = observe.reaching_back(scope, interviews, records.values(), self.now)
         changes = self.provider.read_changes(calendar, token, scope, known)
         seen = observe.observe(
-            changes, calendar, interviews, records, scope, self.now, self.source, self.config
-        )
+            changes, calendar, interviews, records, scope, self.now, self.source, self.config,
+            detecting=looking,
+        )  # fmt: skip
         if seen.guard:
             log.warning("%s", seen.guard)
         for interview in seen.gone:
             log.info("%s: interview %r is gone", name, interview.title)
         if seen.refound:
             log.info("%s: %s: %d follow-ups found again", name, calendar.name, len(seen.refound))
-        self.store.commit_read(name, calendar.id, seen, changes.token)
+        with self.store.transaction():
+            self.store.commit_read(name, calendar.id, seen, changes.token)
+            if changes.full:  # a write refused there is tried again
+                self.store.clear_refusals(name, calendar.id)
 
-    def plan(self, target: CalendarInfo | None) -> None:
-        interviews = self.store.interviews(self.source.name)
-        records = self.store.records(self.source.name).values()
+    def plan(self, found: Calendars) -> None:
+        """Plan the interviews of the calendars read for them (those of a calendar no
+        longer read are left as they are, with their follow-ups), where routing says."""
+        name = self.source.name
+        read = {c.id for c, looking in found.reads() if looking}
+        interviews = {k: i for k, i in self.store.interviews(name).items() if k[0] in read}
+        routes = routing.routes(interviews.values(), found.listed, found.target)
+        for note in routes.notes:
+            if self.store.first_time(name, note.key):
+                log.log(logging.WARNING if note.warning else logging.INFO, "%s: %s", name, note)
+        records = self.store.records(name).values()
         marker = self.config.detect.heard_back_marker
-        facts = observe.heard_back(interviews.values(), records, marker)
-        self.desired = plan(
-            facts, self.config, self.now, target_calendar=target.id if target else ""
-        )
-        self.active = set(interviews)
-        self.gone = set(self.store.interviews(self.source.name, gone=True))
+        routed = [i for key, i in interviews.items() if key in routes.where]
+        facts = observe.heard_back(routed, records, marker)
+        self.desired = plan(facts, self.config, self.now, targets=routes.where)
+        self.active = set(routes.where)
+        self.gone = set(self.store.interviews(name, gone=True))
+
+    def apply(self, report: PassReport, found: Calendars) -> None:
+        """Carry out the actions; never in a calendar the server lists as read-only, nor
+        a write refused before (until the next full read of its calendar)."""
+        name = self.source.name
+        read_only = frozenset(c.id for c in found.listed if not c.writable)
+        held = frozenset(self.store.refused(name))
+        writer = Writer(name, self.provider, self.store, self.reconcile, read_only, held)
+        report.applied, report.left_alone = writer.apply_all(report.actions, found.name)
 
     def reconcile(self, only: str = "") -> list[Action]:
         """The plan's actions against the records (of one follow-up, with ``only``)."""
@@ -144,9 +178,3 @@ class _Pass:
         with self.store.transaction():
             for key in observe.forget(live.values(), gone.values(), records, self.now):
                 self.store.drop_interview(name, *key)
-
-
-def _say(action: Action) -> str:
-    what = action.followup.title if action.followup else action.followup_id
-    when = f" at {action.followup.start:%Y-%m-%d %H:%M}" if action.followup else ""
-    return f"{action.op} {what!r}{when}"

@@ -106,23 +106,26 @@ def observe(
     now: dt.datetime,
     source: SourceConfig,
     config: Config,
+    *,
+    detecting: bool = True,
 ) -> Delta:
     """Fold one calendar's change set into its ``known`` interviews and the source's
     follow-up ``records`` (by id).
 
     An event is syncd's follow-up only when its markers name the identity of
-    its slot; any other event goes through detection, where a known one stays
-    known when it ages out of the lookback. A known interview is gone when its
-    event was read and is no interview any more, or its resource or series is
-    in ``deleted``. A full read also buries what it should have shown in
-    ``scope``'s window and did not, unless it came back empty while syncd knew
-    of something there (the mass-deletion guard: then nothing is buried).
+    its slot; any other event goes through detection (unless not ``detecting``:
+    a calendar read only for the follow-ups syncd wrote there), where a known
+    one stays known when it ages out of the lookback. A known interview is gone
+    when its event was read and is no interview any more, or its resource or
+    series is in ``deleted``. A full read also buries what it should have shown
+    in ``scope``'s window and did not, unless it came back empty while syncd
+    knew of something there (the mass-deletion guard: then nothing is buried).
     """
     part = observe_followups(source.name, changes, records, calendar.id)
     before = {i.key: i for i in known}
     found: dict[str, Interview] = {}
     for event in changes.events:
-        if observed_id(source.name, event) is not None:
+        if not detecting or observed_id(source.name, event) is not None:
             continue
         interview = detect(event, source, config, now, known=event.key in before)
         if interview is not None:
@@ -174,23 +177,54 @@ def observe_followups(
     """The follow-ups part of ``observe``: what ``changes`` of ``calendar`` show of
     syncd's follow-ups (also how one follow-up re-read after a write conflict is seen).
 
+    A cancelled event at a follow-up's slot, markers and all (Google keeps a
+    deleted event so), is a follow-up deleted: by the user, unless syncd removed
+    it itself; so it is known as deleted even after the state was lost.
+
     Returns a Delta with ``followups``, ``refound`` and ``deleted`` only.
     """
     seen: dict[str, FollowUpRecord] = {}
+    tombs: dict[str, FollowUpRecord] = {}
     for event in changes.events:
         fid = observed_id(source, event)
-        if fid is not None and (record := observe_event(source, event, records.get(fid))):
+        if fid is None:
+            continue
+        if _cancelled(event):
+            if tomb := observe_tombstone(source, event, records.get(fid)):
+                tombs[fid] = tomb
+        elif record := observe_event(source, event, records.get(fid)):
             seen[fid] = record
     deleted = set(changes.deleted)
     return Delta(
         followups=tuple(seen.values()),
         refound=tuple(fid for fid in seen if fid not in records),
-        deleted=tuple(
-            observe_gone(r)
-            for r in records.values()
-            if r.target == calendar and r.resource in deleted and r.id not in seen and _gone(r)
+        deleted=(
+            *tombs.values(),
+            *(
+                observe_gone(r)
+                for r in records.values()
+                if r.target == calendar
+                and r.resource in deleted
+                and r.id not in seen | tombs.keys()
+                and _gone(r)
+            ),
         ),
     )
+
+
+def observe_tombstone(
+    source: str, event: CalendarEvent, record: FollowUpRecord | None
+) -> FollowUpRecord | None:
+    """The record after a follow-up's event was read cancelled; None: no change.
+
+    Deleted by the user, unless the record says syncd removed it (or knew it
+    deleted already); with no record (the state was lost) one is made from the
+    markers, deleted by the user.
+    """
+    if record is not None:
+        return observe_gone(record) if _gone(record) else None
+    made = observe_event(source, dataclasses.replace(event, status="confirmed"), None)
+    return dataclasses.replace(made, status=RecordStatus.DELETED) if made else None
 
 
 def observe_slot(
@@ -301,6 +335,10 @@ def forget(
     }
     drop = {(i.calendar, i.key) for i in tombstones} - pending
     return drop | {(i.calendar, i.key) for i in live if _instant(i.end) < now - FORGET_AFTER}
+
+
+def _cancelled(event: CalendarEvent) -> bool:
+    return event.status.strip().casefold() in ("cancelled", "canceled")
 
 
 def _gone(record: FollowUpRecord) -> bool:

@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from syncd.config import CallsConfig, Config
@@ -58,14 +58,16 @@ def plan(
     now: dt.datetime,
     *,
     target_calendar: str = "",
+    targets: Mapping[tuple[str, str], str] | None = None,
 ) -> list[FollowUp]:
     """Return the follow-ups the given interviews (all of one source) should have.
 
     The list is sorted by start, then id, and holds nothing starting at or before
-    ``now`` (an aware datetime). Follow-ups go to ``target_calendar`` when set,
-    else to the interview's own calendar. An interview listed twice (same calendar
-    and key) counts once, the last one given. Raises ValueError for an unknown
-    ``calls.holidays`` country code.
+    ``now`` (an aware datetime). Follow-ups go to the calendar ``targets`` names
+    for the interview's (calendar, key) (``syncd.routing`` chooses it), else to
+    ``target_calendar`` when set, else to the interview's own calendar. An
+    interview listed twice (same calendar and key) counts once, the last one
+    given. Raises ValueError for an unknown ``calls.holidays`` country code.
     """
     unique = {(i.calendar, i.key): i for i in interviews}
     zone = config.timezone
@@ -75,7 +77,7 @@ def plan(
 
     planned: list[FollowUp] = []
     for k, interview in unique.items():
-        target = target_calendar or interview.calendar
+        target = (targets or {}).get(k) or target_calendar or interview.calendar
         planned.append(_thank_you(interview, config, target))
         if k in callers and not interview.heard_back:
             planned.extend(_calls(interview, days[k], config, target))

@@ -2,8 +2,9 @@
 
 ``syncd run --once``, ``syncd plan``, ``syncd demo`` and the daemon all sweep
 through here; what went wrong with one source is recorded for ``syncd status``
-and the other sources go on. The caller reports a failure (``SourceOutcome.line``):
-the CLI prints it, the daemon logs it with what it does next.
+and the other sources go on. The caller reports a failure (``SourceOutcome.line``;
+with a calendar's failures, ``SourceOutcome.lines``): the CLI prints them, the
+daemon logs them with what it does next.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ class SourceOutcome:
     def line(self) -> str:
         """The failure as one error line, ``SOURCE: what happened; what to do``; "" when ok."""
         return source_line(self.source, self.error) if self.error is not None else ""
+
+    @property
+    def lines(self) -> list[str]:
+        """Every failure of the pass, one line each: the source's, else its calendars'
+        (``SOURCE: CALENDAR: what happened; what to do``)."""
+        if self.error is not None:
+            return [self.line]
+        return list(self.report.failures) if self.report is not None else []
 
 
 def sweep(

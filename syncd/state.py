@@ -1,9 +1,11 @@
 """The state store: SQLite in ``state_dir`` (docs/behaviour.md, "State").
 
-It remembers per watched calendar its sync token and the interviews last read
-from it, and per follow-up its identity, etag, fingerprint and status. Losing it
-loses nothing: a full re-read finds the follow-ups again by their markers.
-Folder 0700, file 0600.
+It remembers per source the calendars the server listed; per watched calendar
+its sync token and the interviews last read from it; per follow-up its
+identity, etag, fingerprint and status; and the health tables of
+``syncd.state_health``. Losing it loses no event: a full re-read finds the
+follow-ups again by their markers. Folder 0700, file 0600; copied aside before
+a migration.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+from syncd.state_health import CalendarHealth as CalendarHealth
+from syncd.state_health import HealthTables
+from syncd.state_health import SourceStatus as SourceStatus
 
 if TYPE_CHECKING:
     from syncd.observe import Delta
 
 DB_NAME = "state.sqlite3"
 
-Calendar = tuple[str, str, tuple[str, ...]]  # id, display name, aliases
+# A calendar as the server listed it: CalendarInfo's fields in order (id, display
+# name, aliases, then what the server says of it), as JSON keeps them.
+Calendar = tuple[Any, ...]
 
 # Each entry migrates the schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -59,6 +66,27 @@ _MIGRATIONS: tuple[str, ...] = (
     DELETE FROM tokens;
     DELETE FROM calendars;
     """,
+    # 4: the calendar cache holds what the server says of each calendar (access,
+    # zone, the main one) and counts the passes since it was listed; per calendar
+    # its health; refused writes, held until the next full read of their calendar;
+    # notes said once; the zone each source is planned in. Tables are made anew,
+    # or only when missing: the step holds on a database of any earlier shape.
+    """
+    DROP TABLE IF EXISTS calendars;
+    CREATE TABLE calendars (
+        source TEXT PRIMARY KEY, signature TEXT NOT NULL, data TEXT NOT NULL,
+        passes INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS calendar_health (
+        source TEXT NOT NULL, calendar TEXT NOT NULL, name TEXT NOT NULL,
+        state TEXT NOT NULL, since TEXT NOT NULL, error TEXT NOT NULL,
+        PRIMARY KEY (source, calendar));
+    CREATE TABLE IF NOT EXISTS refusals (
+        id TEXT PRIMARY KEY, source TEXT NOT NULL, calendar TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS notes (
+        source TEXT NOT NULL, note TEXT NOT NULL, PRIMARY KEY (source, note));
+    CREATE TABLE IF NOT EXISTS zones (
+        source TEXT PRIMARY KEY, zone TEXT NOT NULL, origin TEXT NOT NULL);
+    """,
 )
 
 
@@ -85,14 +113,6 @@ def interview_from_json(text: str) -> Interview:
     return Interview(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclasses.dataclass(frozen=True)
-class SourceStatus:
-    source: str
-    last_sync: str
-    last_error: str
-    paused: bool
-
-
 _SELECT_RECORDS = (
     "SELECT id, source, calendar, interview, kind, target, resource, etag,"
     " fingerprint, status, start, title FROM followups"
@@ -116,8 +136,11 @@ def _record(r: tuple[str, ...]) -> FollowUpRecord:
     )
 
 
-class StateStore:
-    """One SQLite database; use ``transaction()`` around each pass of a calendar."""
+class StateStore(HealthTables):
+    """One SQLite database; use ``transaction()`` around each pass of a calendar.
+
+    The health tables (sources, calendars, refusals, notes): ``HealthTables``.
+    """
 
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -201,20 +224,46 @@ class StateStore:
                 "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (source, calendar, token)
             )
 
-    def calendars(self, source: str, signature: str) -> list[Calendar] | None:
-        """The calendars (id, name, aliases) resolved under this config signature, if cached."""
-        row = self._db.execute(
-            "SELECT data FROM calendars WHERE source = ? AND signature = ?", (source, signature)
-        ).fetchone()
+    def calendars(self, source: str, signature: str | None = None) -> list[Calendar] | None:
+        """The calendars listed for a source, if cached under this config signature (None: any)."""
+        query, args = "SELECT data FROM calendars WHERE source = ?", [source]
+        if signature is not None:
+            query += " AND signature = ?"
+            args.append(signature)
+        row = self._db.execute(query, args).fetchone()
         if row is None:
             return None
-        return [(cid, name, tuple(aliases)) for cid, name, aliases in json.loads(row[0])]
+        return [(c[0], c[1], tuple(c[2]), *c[3:]) for c in json.loads(row[0])]
 
-    def set_calendars(self, source: str, signature: str, resolved: list[Calendar]) -> None:
+    def set_calendars(self, source: str, signature: str, listed: list[Calendar]) -> None:
+        """Cache a source's calendars as just listed (its pass count starts again at 0)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO calendars VALUES (?, ?, ?)",
-            (source, signature, json.dumps(resolved)),
+            "INSERT OR REPLACE INTO calendars (source, signature, data) VALUES (?, ?, ?)",
+            (source, signature, json.dumps(listed)),
         )
+
+    def relist(self, source: str) -> None:
+        """Have the source's calendars listed again at its next pass (the cache is kept
+        to compare the new listing with)."""
+        self._db.execute("UPDATE calendars SET signature = '' WHERE source = ?", (source,))
+
+    def count_pass(self, source: str) -> int:
+        """One more pass over the cached calendars of a source; how many there were since."""
+        self._db.execute("UPDATE calendars SET passes = passes + 1 WHERE source = ?", (source,))
+        row = self._db.execute("SELECT passes FROM calendars WHERE source = ?", (source,))
+        return int(next(iter(row), (0,))[0])
+
+    def forget_calendar(self, source: str, calendar: str) -> None:
+        """A calendar is gone: its token, the refusals there and what syncd wrote there
+        unedited (gone with it) are dropped; the user's edits and deletions are kept."""
+        with self.transaction():
+            args = (source, calendar)
+            self._db.execute("DELETE FROM tokens WHERE source = ? AND calendar = ?", args)
+            self._db.execute("DELETE FROM refusals WHERE source = ? AND calendar = ?", args)
+            self._db.execute(
+                "DELETE FROM followups WHERE source = ? AND target = ? AND status = ?",
+                (*args, str(RecordStatus.WRITTEN)),
+            )
 
     # -- interviews (gone ones stay as tombstones until their follow-ups are dealt with)
 
@@ -291,24 +340,3 @@ class StateStore:
             for record in delta.records:
                 self.put_record(record)
             self.set_token(source, calendar, token)
-
-    # -- source health, for `syncd status`
-
-    def set_source_status(
-        self, source: str, *, last_sync: str | None = None, error: str = "", paused: bool = False
-    ) -> None:
-        previous = self.source_status(source)
-        synced = last_sync if last_sync is not None else (previous.last_sync if previous else "")
-        self._db.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
-            (source, synced, error, int(paused)),
-        )
-
-    def source_status(self, source: str) -> SourceStatus | None:
-        row = self._db.execute(
-            "SELECT source, last_sync, last_error, paused FROM sources WHERE source = ?",
-            (source,),
-        ).fetchone()
-        if row is None:
-            return None
-        return SourceStatus(row[0], row[1] or "", row[2] or "", bool(row[3]))

@@ -1,22 +1,33 @@
-"""``syncd status``: each source's health and the follow-ups coming up, from the state store."""
+"""``syncd status``: each source's health, zone and calendars, and the follow-ups coming
+up, from the state store."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from syncd.config import Config
 from syncd.model import RecordStatus
 from syncd.state import StateStore
+from syncd.state_health import FAILING, VANISHED, CalendarHealth
 
 UPCOMING = 10
 
+ORIGINS = {
+    "config": "set in the config",
+    "calendar": "the account's main calendar's",
+    "system": "the system's",
+}
+
 
 def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
-    """Sources (last sync, last error, paused) and the next follow-ups syncd wrote."""
+    """Sources (last sync, last error, paused; the zone in force and where it came from;
+    each calendar's state) and the next follow-ups syncd wrote."""
     lines = ["Sources:"]
     upcoming = []
     for source in config.sources:
         status = store.source_status(source.name)
+        zone = config.timezone
         if status is None:
             state = "never synced"
         elif status.paused:
@@ -24,18 +35,22 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
         elif status.last_error:
             state = f"failing: {status.last_error} (last good sync {status.last_sync or 'never'})"
         else:
-            state = f"ok, last sync {_local(status.last_sync, config)}"
+            state = f"ok, last sync {_local(status.last_sync, config.timezone)}"
         lines.append(f"  {source.name} ({source.kind}): {state}")
+        if status is not None and status.zone:
+            zone = ZoneInfo(status.zone)
+            lines.append(f"    zone {status.zone} ({ORIGINS.get(status.zone_origin, '?')})")
+        lines += [f"    {_calendar(h, zone)}" for h in store.calendar_health(source.name)]
         upcoming += [
-            (r.start, r.title, source.name)
+            (r.start, r.title, source.name, zone)
             for r in store.records(source.name).values()
             if r.status == RecordStatus.WRITTEN and r.start > now
         ]
     if not config.sources:
         lines.append("  none configured")
     lines.append("Upcoming follow-ups:")
-    for start, title, name in sorted(upcoming)[:UPCOMING]:
-        lines.append(f"  {start.astimezone(config.timezone):%a %Y-%m-%d %H:%M}  {title}  ({name})")
+    for start, title, name, zone in sorted(upcoming, key=lambda u: u[:3])[:UPCOMING]:
+        lines.append(f"  {start.astimezone(zone):%a %Y-%m-%d %H:%M}  {title}  ({name})")
     if not upcoming:
         lines.append("  none")
     elif len(upcoming) > UPCOMING:
@@ -43,7 +58,14 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
     return "\n".join(lines)
 
 
-def _local(stamp: str, config: Config) -> str:
+def _calendar(health: CalendarHealth, zone: ZoneInfo) -> str:
+    if health.state in (FAILING, VANISHED):
+        since = _local(health.since, zone)
+        return f"calendar {health.name!r}: {health.state} since {since}: {health.error}"
+    return f"calendar {health.name!r}: {health.state}"
+
+
+def _local(stamp: str, zone: ZoneInfo) -> str:
     if not stamp:
         return "never"
-    return f"{dt.datetime.fromisoformat(stamp).astimezone(config.timezone):%Y-%m-%d %H:%M}"
+    return f"{dt.datetime.fromisoformat(stamp).astimezone(zone):%Y-%m-%d %H:%M}"

@@ -329,6 +329,29 @@ def test_run_once_refuses_while_another_syncd_holds_the_state_dir(
     assert syncd_run("--config", config, "run", "--once", env=env).returncode == 0
 
 
+def test_run_once_exits_1_for_a_failed_calendar_and_0_for_a_refused_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncd import runner
+    from syncd.engine import PassReport
+    from syncd.model import Action, Op
+
+    gone = "home: Team: the calendar is gone (deleted, or no longer shared with this account)"
+    refused = (Action(Op.CREATE, "a" * 32, "cal"), "the server refuses the write (403)")
+    reports = [PassReport("home", failures=[gone]), PassReport("home", left_alone=[refused])]
+
+    def scripted(*_: object, **__: object) -> list[runner.SourceOutcome]:
+        return [runner.SourceOutcome("home", reports.pop(0))]
+
+    monkeypatch.setattr(runner, "sweep", scripted)
+    config = tmp_path / "config.toml"
+    config.write_text(f'timezone = "Europe/London"\nstate_dir = "{tmp_path / "s"}"\n')
+    args = ["--config", str(config), "run", "--once"]
+    failed, refusing = (CliRunner().invoke(syncd.cli.main, args) for _ in range(2))
+    assert (failed.exit_code, failed.stderr.splitlines()) == (1, [gone])
+    assert (refusing.exit_code, refusing.stderr) == (0, "")
+
+
 # --- the kinds come from the provider registry
 
 

@@ -172,6 +172,25 @@ def test_status_response_and_markers(fields: dict[str, Any], expected: bool) -> 
     assert (detect(event(**fields), SOURCE, CONFIG, NOW) is not None) is expected
 
 
+EVENT_TYPES = [
+    ("default", True),
+    ("fromGmail", True),
+    ("outOfOffice", False),
+    ("focusTime", False),
+    ("workingLocation", False),
+    ("birthday", False),
+    ("a type Google adds one day", False),
+]
+
+
+@pytest.mark.parametrize(("event_type", "expected"), EVENT_TYPES, ids=[t for t, _ in EVENT_TYPES])
+def test_only_ordinary_events_and_gmails_can_be_interviews(event_type: str, expected: bool) -> None:
+    ev = event("Out of office: interview at Umbrella", event_type=event_type)
+    assert (detect(ev, SOURCE, CONFIG, NOW) is not None) is expected
+    # known before: the lookback is waived, the event type is not
+    assert (detect(ev, SOURCE, CONFIG, NOW, known=True) is not None) is expected
+
+
 # The window is elapsed time: compare instants, whatever the zone (and DST) of now.
 UTC_NOW = NOW.astimezone(dt.UTC)
 SECOND = dt.timedelta(seconds=1)

@@ -176,6 +176,43 @@ CASES = {
     "markers naming another identity than the slot's": Case(
         events=(at_slot(THANKS, slot=MORNING.id),), records=(rec(THANKS),)
     ),
+    "follow-up read cancelled (the server keeps deleted events): deleted by the user": Case(
+        events=(at_slot(THANKS, status="cancelled"),), records=(rec(THANKS),), user_deleted=(T,)
+    ),
+    "cancelled follow-up after the state was lost: deleted by the user": Case(
+        events=(at_slot(THANKS, status="cancelled"), at_slot(MORNING)),
+        seen=((M, W),),
+        user_deleted=(T,),
+        refound=(M,),
+    ),
+    "cancelled follow-up syncd removed itself: stays removed": Case(
+        events=(at_slot(THANKS, status="cancelled"),),
+        records=(rec(THANKS, RecordStatus.REMOVED),),
+    ),
+    "cancelled follow-up known deleted: no change": Case(
+        events=(at_slot(THANKS, status="cancelled"),), records=(rec(THANKS, D),)
+    ),
+    "cancelled copy of a follow-up elsewhere: nothing": Case(
+        events=(at_slot(THANKS, status="cancelled", id="copy", resource="copy", slot=""),),
+        records=(rec(THANKS),),
+    ),
+    "cancelled follow-up in a full read: deleted, not missing": Case(
+        events=(LUNCH, at_slot(THANKS, status="CANCELLED")),
+        full=True,
+        records=(rec(THANKS),),
+        user_deleted=(T,),
+    ),
+    "an out-of-office event is no interview": Case(
+        events=(dataclasses.replace(IV, event_type="outOfOffice"),)
+    ),
+    "an event Gmail made is an interview": Case(
+        events=(dataclasses.replace(IV, event_type="fromGmail"),), new=("iv1",)
+    ),
+    "known interview turned into focus time: gone": Case(
+        events=(dataclasses.replace(IV, event_type="focusTime"),),
+        known=(known(IV),),
+        gone=("iv1",),
+    ),
     "full read without a known interview: gone": Case(
         events=(LUNCH,), full=True, known=(known(IV),), gone=("iv1",)
     ),
@@ -221,6 +258,16 @@ def test_observe(case: Case) -> None:
     if case.guard:
         assert delta.guard.startswith("src: Personal: a full read came back empty")
         assert delta.guard.endswith("deleting nothing (mass-deletion guard)")
+
+
+def test_a_calendar_read_only_for_follow_ups_finds_no_interview() -> None:
+    """The main calendar, read because follow-ups go there, is not a watched one."""
+    changes = ChangeSet((IV, at_slot(THANKS, title="mine")), (), "t2", True)
+    delta = observe(
+        changes, CAL, [], {THANKS.id: rec(THANKS)}, SCOPE, NOW, SOURCE, CONFIG, detecting=False
+    )
+    assert (delta.interviews, delta.gone) == ((), ())
+    assert [(str(r.kind), r.status) for r in delta.followups] == [(T, E)]
 
 
 def test_observe_is_idempotent() -> None:

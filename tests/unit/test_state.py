@@ -28,7 +28,7 @@ def test_schema_version_is_recorded_and_reopening_keeps_data(tmp_path: Path) -> 
     assert store.token("src", "cal") == "t1"
     store.close()
     with sqlite3.connect(tmp_path / DB_NAME) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -147,3 +147,70 @@ def test_a_migration_keeps_a_private_copy_of_the_old_database(tmp_path: Path) ->
         assert db.execute("SELECT token FROM tokens").fetchall() == [("t1",)]
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     assert not list(tmp_path.glob("*.v3.bak"))  # an up-to-date state is not copied
+
+
+def test_the_calendar_cache_counts_passes_and_can_be_listed_again(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_calendars("src", "sig", [("cal", "Personal", ("primary",), False, True)])
+    assert [store.count_pass("src") for _ in range(3)] == [1, 2, 3]
+    store.relist("src")
+    assert store.calendars("src", "sig") is None  # listed again at the next pass ...
+    assert store.calendars("src") == [("cal", "Personal", ("primary",), False, True)]  # kept
+    store.set_calendars("src", "sig", [("cal", "Personal", ())])
+    assert store.count_pass("src") == 1
+
+
+def test_a_vanished_calendar_takes_syncds_unedited_follow_ups_and_its_token_along(
+    tmp_path: Path,
+) -> None:
+    store = StateStore(tmp_path)
+    written = make_record("a" * 32, RecordStatus.WRITTEN)
+    edited = make_record("b" * 32, RecordStatus.EDITED)
+    for record in (written, edited):
+        store.put_record(record)
+    store.set_token("src", written.target, "t1")
+    store.refuse("src", "c" * 32, written.target)
+    store.forget_calendar("src", written.target)
+    assert list(store.records("src")) == [edited.id]
+    assert store.token("src", written.target) is None
+    assert store.refused("src") == set()
+
+
+def test_refusals_and_notes(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.refuse("src", "a" * 32, "cal")
+    store.refuse("src", "b" * 32, "other")
+    store.clear_refusals("src", "cal")
+    assert store.refused("src") == {"b" * 32}
+    assert [store.first_time("src", "zone"), store.first_time("src", "zone")] == [True, False]
+    assert store.first_time("other", "zone")
+
+
+def test_source_status_keeps_the_zone_in_force(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.set_zone("src", "America/New_York", "calendar")
+    store.set_source_status("src", last_sync="2026-11-25T12:00:00+00:00")
+    store.set_source_status("src", error="down")
+    status = store.source_status("src")
+    assert status is not None
+    assert (status.last_error, status.zone, status.zone_origin) == (
+        "down",
+        "America/New_York",
+        "calendar",
+    )
+
+
+def make_record(fid: str, status: RecordStatus) -> FollowUpRecord:
+    return FollowUpRecord(
+        id=fid,
+        source="src",
+        calendar="cal",
+        interview="uid-1",
+        kind=FollowUpKind.THANK_YOU,
+        target="cal",
+        resource=f"/cal/{fid}.ics",
+        etag='"1"',
+        fingerprint="f" * 32,
+        status=status,
+        start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
+    )
