@@ -22,7 +22,6 @@ import os
 import threading
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from http.server import ThreadingHTTPServer
@@ -31,15 +30,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .google_api import CalendarApi
-from .google_errors import DEFAULT_REASON, ApiError, not_found
-from .google_http import (
-    Answer,
-    RequestLog,
-    error_answer,
-    json_answer,
-    make_server,
-    selects,
-)
+from .google_errors import ApiError, not_found
+from .google_faults import FaultQueue, fault_answer
+from .google_http import Answer, RequestLog, error_answer, json_answer, make_server
 from .google_listing import Lister
 from .google_oauth import CALENDAR_SCOPE, CLIENT_ID, CLIENT_SECRET, OAuthAuthority
 from .google_store import CalendarStore, StoredEvent
@@ -48,30 +41,6 @@ if TYPE_CHECKING:
     import google.oauth2.credentials
 
 API_PREFIX = "/calendar/v3/"
-
-
-@dataclass
-class Fault:
-    """A queued error answer for the next ``times`` matching requests."""
-
-    status: int
-    reason: str
-    message: str | None
-    retry_after: int | None
-    times: int
-    method: str | None
-    path_contains: str | None
-    after: bool = False
-
-
-@dataclass
-class Hook:
-    """Something that happens just before a matching request is handled."""
-
-    action: Callable[[], None]
-    times: int
-    method: str | None
-    path_contains: str | None
 
 
 class FakeGoogleCalendar:
@@ -95,9 +64,7 @@ class FakeGoogleCalendar:
         self.lister = Lister(self.store)
         self.api = CalendarApi(self.store, self.lister)
         self.requests = RequestLog()
-        self._faults: list[Fault] = []
-        self._hooks: list[Hook] = []
-        self._faults_lock = threading.Lock()
+        self.faults = FaultQueue()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -304,18 +271,8 @@ class FakeGoogleCalendar:
         ``retry_after`` the answer carries a Retry-After header (seconds). Faults are
         checked before authentication, in the order they were queued.
         """
-        fault = Fault(
-            status=status,
-            reason=reason or DEFAULT_REASON.get(status, "backendError"),
-            message=message,
-            retry_after=retry_after,
-            times=times,
-            method=method.upper() if method else None,
-            path_contains=path_contains,
-            after=after,
-        )
-        with self._faults_lock:
-            self._faults.append(fault)
+        queue = self.faults
+        queue.inject(status, reason, retry_after, times, method, path_contains, message, after)
 
     def before(
         self,
@@ -326,33 +283,10 @@ class FakeGoogleCalendar:
         times: int = 1,
     ) -> None:
         """Run ``action`` (another client's change, say) just before the next matching request."""
-        hook = Hook(action, times, method.upper() if method else None, path_contains)
-        with self._faults_lock:
-            self._hooks.append(hook)
-
-    def _take_hook(self, method: str, path: str) -> Hook | None:
-        with self._faults_lock:
-            for hook in self._hooks:
-                if selects(method, path, hook.method, hook.path_contains):
-                    hook.times -= 1
-                    if hook.times <= 0:
-                        self._hooks.remove(hook)
-                    return hook
-        return None
+        self.faults.before(action, method, path_contains, times)
 
     def clear_faults(self) -> None:
-        with self._faults_lock:
-            self._faults.clear()
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._faults_lock:
-            for fault in self._faults:
-                if selects(method, path, fault.method, fault.path_contains):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+        self.faults.clear()
 
     # -- request handling (called from the server's threads) --------------------------------
 
@@ -360,17 +294,14 @@ class FakeGoogleCalendar:
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
     ) -> Answer:
         """Answer one request: (status, headers, body)."""
-        hook = self._take_hook(method, raw_path)
+        hook = self.faults.take_hook(method, raw_path)
         if hook is not None:
             hook.action()
-        fault = self._take_fault(method, raw_path)
+        fault = self.faults.take_fault(method, raw_path)
         if fault is not None and not fault.after:
-            return self._fault_answer(fault, raw_path)
+            return fault_answer(fault, raw_path)
         answer = self._answer(method, raw_path, query, headers, body)
-        return self._fault_answer(fault, raw_path) if fault is not None else answer
-
-    def _fault_answer(self, fault: Fault, raw_path: str) -> Answer:
-        return _oauth_fault(fault) if raw_path == "/token" else error_answer(_fault_error(fault))
+        return fault_answer(fault, raw_path) if fault is not None else answer
 
     def _answer(
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
@@ -396,21 +327,6 @@ class FakeGoogleCalendar:
 
 
 # -- answers ---------------------------------------------------------------------------
-
-
-def _fault_error(fault: Fault) -> ApiError:
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    message = fault.message
-    if message is None and fault.status == 503:
-        message = "The service is currently unavailable."
-    return ApiError(fault.status, fault.reason, message, headers=headers)
-
-
-def _oauth_fault(fault: Fault) -> Answer:
-    error = _fault_error(fault)
-    payload = {"error": fault.reason, "error_description": error.message}
-    status, headers, body = json_answer(fault.status, payload, oauth=True)
-    return status, {**headers, **error.headers}, body
 
 
 def _basic_credentials(authorization: str | None) -> str | None:
