@@ -17,10 +17,7 @@ Run by hand: ``python -m tests.fakes.google_calendar --port 8765``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import threading
-import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import Message
@@ -32,10 +29,17 @@ from typing import TYPE_CHECKING, Any
 from .google_api import CalendarApi
 from .google_errors import ApiError, not_found
 from .google_faults import FaultQueue, fault_answer
-from .google_http import Answer, RequestLog, error_answer, json_answer, make_server
+from .google_http import Answer, RequestLog, error_answer, make_server
 from .google_listing import Lister
-from .google_oauth import CALENDAR_SCOPE, CLIENT_ID, CLIENT_SECRET, OAuthAuthority
-from .google_store import CalendarStore, StoredEvent
+from .google_model import StoredEvent
+from .google_oauth import (
+    CALENDAR_SCOPE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OAuthAuthority,
+    write_private_json,
+)
+from .google_store import CalendarStore
 
 if TYPE_CHECKING:
     import google.oauth2.credentials
@@ -143,6 +147,10 @@ class FakeGoogleCalendar:
         """Make the consent screen redirect with ``error=access_denied``."""
         self.oauth.deny_consent = deny
 
+    def untick_scopes(self, *scopes: str) -> None:
+        """Granular consent: the user unticks these scopes; the grant holds the others."""
+        self.oauth.unticked = frozenset(scopes)
+
     def client_secrets_json(self, path: str | Path) -> Path:
         """Write an "installed" client-secrets file whose URIs point at the fake."""
         secrets = {
@@ -155,26 +163,32 @@ class FakeGoogleCalendar:
                 "redirect_uris": ["http://localhost"],
             }
         }
-        return _write_json(path, secrets)
+        return write_private_json(path, secrets)
 
-    def authorized_user_json(self, path: str | Path, refresh_token: str | None = None) -> Path:
-        """Write a google-auth authorized-user file (new grant unless ``refresh_token``).
+    def authorized_user_json(
+        self,
+        path: str | Path,
+        refresh_token: str | None = None,
+        scopes: tuple[str, ...] = (CALENDAR_SCOPE,),
+    ) -> Path:
+        """Write a google-auth authorized-user file (a new grant of ``scopes`` unless
+        ``refresh_token``), its ``scopes`` those granted.
 
         Its ``token_uri`` points at the fake, but google-auth 2.63's
         ``Credentials.from_authorized_user_file`` ignores the file's token_uri and
         always uses Google's: call ``.with_token_uri(fake.token_uri)`` on the result.
         """
         if refresh_token is None:
-            _, refresh_token = self.issue_tokens()
+            _, refresh_token = self.issue_tokens(" ".join(scopes))
         info = {
             "type": "authorized_user",
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "refresh_token": refresh_token,
             "token_uri": self.token_uri,
-            "scopes": [CALENDAR_SCOPE],
+            "scopes": list(scopes),
         }
-        return _write_json(path, info)
+        return write_private_json(path, info)
 
     def credentials(self) -> google.oauth2.credentials.Credentials:
         """google-auth Credentials holding a fresh grant of the fake."""
@@ -206,10 +220,45 @@ class FakeGoogleCalendar:
     # -- data helpers (what other people and the web UI do) -------------------------------
 
     def add_calendar(
-        self, summary: str, calendar_id: str | None = None, time_zone: str | None = None
+        self,
+        summary: str,
+        calendar_id: str | None = None,
+        time_zone: str | None = None,
+        *,
+        access_role: str = "owner",
+        hidden: bool = False,
+        summary_override: str = "",
     ) -> str:
-        """Create a calendar in the account; return its id."""
-        return self.store.add_calendar(summary, calendar_id=calendar_id, time_zone=time_zone).id
+        """A calendar in the account's list; return its id.
+
+        ``owner`` (the default): the account made it. Another ``access_role``
+        (``writer``, ``reader``, ``freeBusyReader``): someone shared it, or the
+        user subscribed to it (holidays, a public calendar); ``hidden`` and
+        ``summary_override`` as the user set them in the web UI.
+        """
+        store = self.store
+        cal = store.add_calendar(summary, calendar_id=calendar_id, time_zone=time_zone)
+        store.change_calendar(cal.id, access_role=access_role, hidden=hidden)
+        store.change_calendar(cal.id, summary_override=summary_override)
+        return cal.id
+
+    def change_calendar(self, calendar_id: str, **settings: Any) -> None:
+        """Change ``access_role`` (the owner shares it otherwise), ``hidden``,
+        ``summary_override``, ``summary`` or ``time_zone`` of a calendar."""
+        self.store.change_calendar(calendar_id, **settings)
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        """The calendar's owner deletes it (or stops sharing it with the account): every
+        request naming it answers 404 from now on."""
+        self.store.remove_calendar(calendar_id)
+
+    def split_series(
+        self, calendar_id: str, instance_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The user edits ``instance_id`` with "this and following events": its series
+        ends before it, a new series ``<series>_R<start>`` carries on; return the new one."""
+        stored = self.store.split_series(calendar_id, instance_id, changes)
+        return self._rendered(calendar_id, stored)
 
     def add_event(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
         """Insert as someone else would: read-only fields (organizer, hangoutLink) kept."""
@@ -306,42 +355,17 @@ class FakeGoogleCalendar:
     def _answer(
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
     ) -> Answer:
-        if raw_path == "/token" and method == "POST":
-            basic = _basic_credentials(headers.get("Authorization"))
-            form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
-            return json_answer(*self.oauth.token_endpoint(form, basic), oauth=True)
-        if raw_path == "/o/oauth2/auth" and method == "GET":
-            status, extra, text = self.oauth.consent(query)
-            return status, {**extra, "Content-Type": "text/plain; charset=utf-8"}, text.encode()
-        if raw_path == "/revoke" and method == "POST":
-            form = urllib.parse.parse_qs(body.decode("utf-8"))
-            token = (form.get("token") or query.get("token") or [""])[0]
-            return json_answer(*self.oauth.revoke_endpoint(token), oauth=True)
+        oauth = self.oauth.answer(method, raw_path, query, headers, body)
+        if oauth is not None:
+            return oauth
         try:
             if not raw_path.startswith(API_PREFIX):
                 raise not_found()
-            self.oauth.check_bearer(headers.get("Authorization"))
-            return self.api.dispatch(method, raw_path[len(API_PREFIX) :], query, headers, body)
+            granted = self.oauth.check_bearer(headers.get("Authorization"))
+            path = raw_path[len(API_PREFIX) :]
+            return self.api.dispatch(method, path, query, headers, body, granted)
         except ApiError as error:
             return error_answer(error)
-
-
-# -- answers ---------------------------------------------------------------------------
-
-
-def _basic_credentials(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("basic "):
-        return authorization[6:].strip()
-    return None
-
-
-def _write_json(path: str | Path, payload: dict[str, Any]) -> Path:
-    # Created 0600 from the start: these files hold secrets, as the real ones do.
-    target = Path(path)
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-    return target
 
 
 # -- command line -------------------------------------------------------------------------
