@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import httplib2
@@ -71,22 +71,6 @@ def open_source(source: SourceConfig, config: Config) -> GcalProvider:
     return GcalProvider(source, config)
 
 
-def check_grant(granted: Iterable[str], source: SourceConfig) -> None:
-    """Raise AuthError (one line naming ``syncd auth google SOURCE``) when the token's
-    scopes lack one the source needs. A token that names no scopes (written by an
-    older google-auth) is taken as it is: Google will say what it refuses."""
-    granted = tuple(granted)
-    lacking = scopes.missing(granted, source) if granted else []
-    command = auth_command(source.name)
-    if lacking == [scopes.short(scopes.CREATE_CALENDARS)]:
-        raise AuthError(
-            f"target_calendar is set, but its token may not create calendars"
-            f" ({lacking[0]}); authorize it again, run: {command}"
-        )
-    if lacking:
-        raise AuthError(f"its token lacks permission ({', '.join(lacking)}); run: {command}")
-
-
 class GcalProvider:
     """One Google account (the Provider protocol).
 
@@ -109,7 +93,11 @@ class GcalProvider:
         self._me = frozenset(address.lower() for address in source.me)
         self._token_file = settings.token_file
         self._credentials, self._token_info = load_credentials(settings.token_file, source.name)
-        check_grant(self._credentials.scopes or (), source)
+        problem = scopes.grant_problem(
+            self._credentials.scopes or (), source, auth_command(source.name)
+        )
+        if problem:
+            raise AuthError(problem)
         self._saved_token = self._credentials.token
         self._http: AuthorizedHttp | None = None
         self._service: Any = None

@@ -48,6 +48,25 @@ def missing(granted: Iterable[str], source: SourceConfig) -> list[str]:
     return [short(scope) for scope in scopes_for(source) if scope not in have]
 
 
+def grant_problem(granted: Iterable[str], source: SourceConfig, command: str) -> str:
+    """What is wrong with a token holding ``granted`` for ``source``, in one line ending
+    in ``command`` (the one that authorizes it again); "" when nothing is.
+
+    A token that names no scopes (written by an older google-auth) is taken as it
+    is: Google says what it refuses.
+    """
+    granted = tuple(granted)
+    lacking = missing(granted, source) if granted else []
+    if lacking == [short(CREATE_CALENDARS)]:
+        return (
+            f"target_calendar is set, but its token may not create calendars"
+            f" ({lacking[0]}); authorize it again, run: {command}"
+        )
+    if lacking:
+        return f"its token lacks permission ({', '.join(lacking)}); run: {command}"
+    return ""
+
+
 def short(scope: str) -> str:
     """A scope as the user reads it: ``calendar.events``."""
     return scope.removeprefix(PREFIX)

@@ -20,7 +20,7 @@ from factories import make_followup as build_followup
 from factories import make_source, replace_keys
 from fakes.google_calendar import FakeGoogleCalendar
 
-from providers import CalendarInfo, ReadScope
+from providers import CalendarInfo, ReadScope, get_kind
 from providers.google.provider import GcalProvider, open_source
 from providers.google.reading import zone_of
 from syncd.config import Config, SourceConfig
@@ -357,3 +357,15 @@ def test_a_token_that_may_create_calendars_makes_the_target(fake, tmp_path, gran
         provider.close()
 
     assert created.name == "Follow-ups" and created.writable
+
+
+def test_config_check_notes_a_token_that_may_not_create_the_target_calendar(fake, tmp_path):
+    plain = token_with(fake, source_for(fake, tmp_path), *NARROW)
+    fake.client_secrets_json(plain.settings.client_secrets)
+    target = replace_keys(plain, target_calendar="Follow-ups")
+
+    assert get_kind("google").notes(plain) == []
+    assert get_kind("google").notes(target) == [
+        "token_file: target_calendar is set, but its token may not create calendars"
+        " (calendar.app.created); authorize it again, run: syncd auth google gmail"
+    ]
