@@ -35,17 +35,20 @@ def authorize_google(
 ) -> Path:
     """Run the OAuth flow for ``source`` and write its token file; returns the file's path.
 
-    ``port`` 0 takes a free one; the URL and the ``ssh -L`` line printed name the
-    port really used. Raises AuthError (one line) when the client secrets are
-    missing or wrong, the user denies access or grants less than syncd needs,
-    no redirect arrives within ``timeout`` seconds, or Google refuses the code.
+    The scopes asked for are ``scopes.scopes_for(source)``; the token file's
+    ``scopes`` are those Google granted (with granular consent the user may
+    untick some). ``port`` 0 takes a free one; the URL and the ``ssh -L`` line
+    printed name the port really used. Raises AuthError (one line) when the
+    client secrets are missing or wrong, the user denies access or grants less
+    than the source needs, no redirect arrives within ``timeout`` seconds, or
+    Google refuses the code.
     """
     from google_auth_oauthlib.flow import InstalledAppFlow, WSGITimeoutError
     from oauthlib.oauth2.rfc6749.errors import OAuth2Error
     from requests import RequestException
 
+    from providers.google import scopes
     from providers.google.credentials import write_private
-    from providers.google.provider import SCOPES
 
     settings: GoogleSettings = source.settings
     if open_browser and not _has_browser():
@@ -60,8 +63,21 @@ def authorize_google(
             echo(_instructions(url, _port_of(self.redirect_uri), open_browser))
             return url, state
 
+        def fetch_token(self, **kwargs: Any) -> Any:
+            # oauthlib raises a Warning when Google grants fewer scopes than asked
+            # (granular consent); the grant is still good: keep it, check it below.
+            try:
+                return super().fetch_token(**kwargs)
+            except Warning as changed:
+                token = getattr(changed, "token", None)
+                if not isinstance(token, dict) or "access_token" not in token:
+                    raise
+                self.oauth2session.token = token
+                return token
+
+    asked = scopes.scopes_for(source)
     try:
-        flow = AnnouncingFlow.from_client_secrets_file(str(settings.client_secrets), scopes=SCOPES)
+        flow = AnnouncingFlow.from_client_secrets_file(str(settings.client_secrets), scopes=asked)
     except FileNotFoundError:
         raise AuthError(
             f"client_secrets file {settings.client_secrets} does not exist;"
@@ -85,11 +101,6 @@ def authorize_google(
     except OAuth2Error as error:
         reason = error.description or error.error
         raise AuthError(f"authorization failed: {reason}") from None
-    except Warning as error:  # oauthlib: the user granted fewer scopes than asked
-        raise AuthError(
-            f"Google granted less than syncd needs"
-            f" ({_missing(error)}); run the command again and allow every permission asked"
-        ) from None
     except WSGITimeoutError:
         raise AuthError(f"no answer from the browser within {timeout:.0f}s; try again") from None
     except (OSError, RequestException) as error:
@@ -99,7 +110,14 @@ def authorize_google(
             "Google returned no refresh token; remove syncd's access at"
             " https://myaccount.google.com/permissions and run the command again"
         )
-    token = {"type": "authorized_user", **json.loads(credentials.to_json())}
+    granted = list(credentials.granted_scopes or asked)
+    lacking = scopes.missing(granted, source)
+    if lacking:
+        raise AuthError(
+            f"Google granted less than syncd needs (missing: {', '.join(lacking)});"
+            " run the command again and allow every permission asked"
+        )
+    token = {"type": "authorized_user", **json.loads(credentials.to_json()), "scopes": granted}
     write_private(settings.token_file, json.dumps(token, indent=2) + "\n")
     return settings.token_file
 
@@ -125,13 +143,6 @@ def _has_browser() -> bool:
     except webbrowser.Error:
         return False
     return True
-
-
-def _missing(warning: Warning) -> str:
-    asked = set(getattr(warning, "old_scope", None) or ())
-    granted = set(getattr(warning, "new_scope", None) or ())
-    missing = sorted(s.rsplit("/", 1)[-1] for s in asked - granted)
-    return "missing: " + ", ".join(missing) if missing else "scopes changed"
 
 
 def _describe(error: BaseException) -> str:

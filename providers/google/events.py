@@ -38,7 +38,8 @@ Json = dict[str, Any]
 
 
 def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> CalendarEvent:
-    """The neutral event of a (not cancelled) Events resource read from ``calendar``.
+    """The neutral event of an Events resource read from ``calendar`` (a cancelled one
+    too, when Google kept its fields: then its status says "cancelled").
 
     ``me`` holds the source's own addresses (lowercase), besides Google's ``self``.
     An instance of a series names it in ``series`` (``recurringEventId``); an

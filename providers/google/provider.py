@@ -9,7 +9,12 @@ whatever changed, and what lies outside the window is reported in ``deleted``
 calendar. A refused token (410 ``fullSyncRequired``, 400 on ``syncToken``) is
 handled here: the calendar is read whole again and the change set says
 ``full``. Cancelled items (deleted events, cancelled instances, a deleted series
-as one item) are reported in ``deleted``.
+as one item) are reported in ``deleted``, except those that carry syncd's
+markers: a follow-up the user deleted, reported as an event of status
+"cancelled" (``reading.change_set``). A calendar the account sees busy times
+of only (freeBusyReader) reads as empty. The calendar list gives each
+calendar's rights, zone and whether it is the primary one
+(``reading.calendar_of``).
 
 Writing: ``events.insert`` with syncd's own id (409 when it exists: a deleted
 one is revived, a live one is a ConflictError), ``events.patch`` with
@@ -18,7 +23,8 @@ one is revived, a live one is a ConflictError), ``events.patch`` with
 RefusedError. Every request goes through ``retry.Retrier``.
 
 Credentials come from the source's token file (``credentials``); a refreshed
-access token is written back to it.
+access token is written back to it. The token's scopes must cover what the
+source needs (``scopes``): creating calendars only with a ``target_calendar``.
 """
 
 from __future__ import annotations
@@ -27,15 +33,17 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import httplib2
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 
 from providers import CalendarInfo, ChangeSet, ReadScope
+from providers.google import scopes
 from providers.google.credentials import auth_command, load_credentials, save_credentials
 from providers.google.events import event_of, full_body, owned_body, rfc3339
+from providers.google.reading import calendar_of, change_set, zone_of
 from providers.google.retry import Retrier
 from providers.google.settings import GoogleSettings
 from syncd.config import Config, SourceConfig
@@ -44,31 +52,18 @@ from syncd.model import CalendarEvent, FollowUp
 
 log = logging.getLogger(__name__)
 
-_SCOPE = "https://www.googleapis.com/auth/"
-# The narrowest scopes that do the job (the Calendar v3 discovery document lists,
-# per method, the scopes that allow it):
-# - calendar.events: read and write events on every calendar the user has, as
-#   interviews may sit in calendars shared with them (calendar.events.owned
-#   would miss those);
-# - calendar.calendarlist.readonly: calendarList.list, to resolve `calendars`
-#   and `target_calendar` names (calendar.readonly would also expose settings);
-# - calendar.app.created: calendars.insert of the target calendar when missing
-#   (calendar.calendars would let syncd change every calendar's properties).
-SCOPES = (
-    _SCOPE + "calendar.events",
-    _SCOPE + "calendar.calendarlist.readonly",
-    _SCOPE + "calendar.app.created",
-)
-# Granted instead of the narrow ones by older tokens: covers all of them.
-FULL_SCOPE = _SCOPE + "calendar"
-
 # Google's maximum: an account's window of events usually fits one page, and
 # each request counts against the per-user quota (about 600 a minute).
 PAGE_SIZE = 2500
 CALENDAR_LIST_PAGE = 250
 HTTP_TIMEOUT = 30  # seconds per request
 _CALENDAR_ID = re.compile(r"^\S+@\S+$")  # "…@group.calendar.google.com", an address
-_WRITERS = frozenset({"owner", "writer"})  # calendarList accessRole values that may write
+
+
+class _Listing(NamedTuple):
+    items: list[dict[str, Any]]
+    token: str  # the last page's nextSyncToken
+    busy_only: bool  # the account sees busy times only (freeBusyReader)
 
 
 def open_source(source: SourceConfig, config: Config) -> GcalProvider:
@@ -98,12 +93,11 @@ class GcalProvider:
         self._me = frozenset(address.lower() for address in source.me)
         self._token_file = settings.token_file
         self._credentials, self._token_info = load_credentials(settings.token_file, source.name)
-        granted = set(self._credentials.scopes or ())
-        if granted and FULL_SCOPE not in granted and not set(SCOPES) <= granted:
-            missing = ", ".join(s.removeprefix(_SCOPE) for s in SCOPES if s not in granted)
-            raise AuthError(
-                f"its token lacks permission ({missing}); run: {auth_command(source.name)}"
-            )
+        problem = scopes.grant_problem(
+            self._credentials.scopes or (), source, auth_command(source.name)
+        )
+        if problem:
+            raise AuthError(problem)
         self._saved_token = self._credentials.token
         self._http: AuthorizedHttp | None = None
         self._service: Any = None
@@ -111,19 +105,18 @@ class GcalProvider:
     # -- calendars
 
     def list_calendars(self) -> list[CalendarInfo]:
-        """The account's calendar list, hidden ones too; the primary one answers to "primary"."""
-        found = []
-        for entry in self._pages(
+        """The account's calendar list, hidden ones too, each with what the server says
+        of it: ``writable`` and ``readable`` from its accessRole, ``hidden``, its
+        ``timeZone`` as ``zone``; the primary one is the ``default`` and answers to
+        "primary"."""
+        pages = self._pages(
             lambda token: self._api.calendarList().list(
                 maxResults=CALENDAR_LIST_PAGE, showHidden=True, pageToken=token
             ),
             "listing calendars",
-        ):
-            aliases = ("primary",) if entry.get("primary") else ()
-            name = entry.get("summaryOverride") or entry.get("summary") or entry["id"]
-            writable = entry.get("accessRole", "owner") in _WRITERS
-            found.append(CalendarInfo(entry["id"], name, aliases, writable))
-        return found
+        )
+        name = self.source.name
+        return [calendar_of(entry, name) for entry in pages if not entry.get("deleted")]
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
         """The calendar of that id, name or alias; created (calendars.insert) when missing.
@@ -140,7 +133,8 @@ class GcalProvider:
             self._api.calendars().insert(body=body), f"creating {name!r}", write=True
         )
         log.info("%s: created calendar %r (%s)", self.source.name, name, created["id"])
-        return CalendarInfo(created["id"], created.get("summary", name))
+        zone = zone_of(created, self.source.name)
+        return CalendarInfo(created["id"], created.get("summary", name), zone=zone)
 
     # -- reading
 
@@ -155,28 +149,44 @@ class GcalProvider:
 
         A full read covers the events overlapping the scope's window; in an
         incremental one, a changed event outside it goes to ``deleted``. Items
-        whose etag equals ``known[id]`` go to ``unchanged``. Raises
-        TransientError, AuthError, NotFoundError (no such calendar).
+        whose etag equals ``known[id]`` go to ``unchanged``. A calendar the account
+        may not read (freeBusyReader: busy times only) reads as empty, without a
+        request when its CalendarInfo says so. Raises TransientError, AuthError,
+        NotFoundError (no such calendar).
         """
-        items: list[dict[str, Any]] | None = None
-        next_token = ""
+        if not calendar.readable:
+            return ChangeSet((), (), "", full=True)
+        listing: _Listing | None = None
         if token:
             try:
-                items, next_token = self._list_events(calendar.id, syncToken=token)
+                listing = self._list_events(calendar.id, syncToken=token)
             except GoneError:
                 log.info(
                     "%s: %s: sync token refused; reading it whole", self.source.name, calendar.name
                 )
-        full = items is None
-        if items is None:
+        full = listing is None
+        if listing is None:
             window = {"timeMin": rfc3339(scope.start), "timeMax": rfc3339(scope.end)}
             try:
-                items, next_token = self._list_events(calendar.id, **window)
+                listing = self._list_events(calendar.id, **window)
             except GoneError as error:  # a page token expired while paging
                 raise TransientError(f"{error}; the listing will be read again") from None
-        if not next_token:
+        if not listing.token:
             log.warning("%s: %s: Google gave no sync token", self.source.name, calendar.name)
-        return self._change_set(calendar, items, next_token, full, known or {}, scope)
+        if listing.busy_only:
+            log.debug("%s: %s: busy times only; nothing to read", self.source.name, calendar.name)
+            return ChangeSet((), (), listing.token, full=True)
+        return change_set(
+            listing.items,
+            calendar,
+            token=listing.token,
+            full=full,
+            known=known or {},
+            scope=scope,
+            me=self._me,
+            zone=self.config.timezone,
+            source=self.source.name,
+        )
 
     def get(self, calendar: str, followup_id: str) -> CalendarEvent | None:
         """The event stored under that id, or None when unknown or cancelled."""
@@ -322,8 +332,10 @@ class GcalProvider:
             if not token:
                 return
 
-    def _list_events(self, calendar: str, **params: str) -> tuple[list[dict[str, Any]], str]:
-        """Every item of an events.list over all pages, and the last page's nextSyncToken."""
+    def _list_events(self, calendar: str, **params: str) -> _Listing:
+        """Every item of an events.list over all pages, the last page's nextSyncToken,
+        and whether the account sees busy times only there (accessRole freeBusyReader,
+        whatever the calendar list said)."""
         items: list[dict[str, Any]] = []
         page_token: str | None = None
         while True:
@@ -341,41 +353,5 @@ class GcalProvider:
             items.extend(page.get("items", ()))
             page_token = page.get("nextPageToken")
             if not page_token:
-                return items, page.get("nextSyncToken", "")
-
-    def _change_set(
-        self,
-        calendar: CalendarInfo,
-        items: list[dict[str, Any]],
-        token: str,
-        full: bool,
-        known: Mapping[str, str],
-        scope: ReadScope,
-    ) -> ChangeSet:
-        """The change set of listed items; an event outside the window is reported gone
-        (an incremental read lists it wherever it went)."""
-        events: list[CalendarEvent] = []
-        deleted: list[str] = []
-        unchanged: list[str] = []
-        zone = self.config.timezone
-        for item in items:
-            if item.get("status") == "cancelled":
-                deleted.append(item["id"])
-            elif known.get(item["id"]) == item.get("etag"):
-                unchanged.append(item["id"])
-            else:
-                try:
-                    event = event_of(item, calendar.id, self._me)
-                except ValueError:
-                    log.warning(
-                        "%s: %s: skipped event %s: unreadable start or end",
-                        self.source.name,
-                        calendar.name,
-                        item["id"],
-                    )
-                    continue
-                if scope.overlaps(event.start, event.end, zone):
-                    events.append(event)
-                elif not full:
-                    deleted.append(item["id"])
-        return ChangeSet(tuple(events), tuple(deleted), token, full, tuple(unchanged))
+                busy_only = page.get("accessRole") == "freeBusyReader"
+                return _Listing(items, page.get("nextSyncToken", ""), busy_only)

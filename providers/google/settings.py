@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 from pathlib import Path
 
+from providers.google import scopes
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
 from syncd.config_values import absolute_path, optional_http_url
@@ -34,14 +36,29 @@ def auth_command(source: str) -> str:
 
 
 def notes(source: SourceConfig) -> list[str]:
-    """What is valid but will not work yet: no client file, no token (not authorized yet)."""
+    """What is valid but will not work yet: no client file, no token (not authorized
+    yet), a token whose scopes lack one the source needs (a target_calendar set since)."""
     settings: GoogleSettings = source.settings
     found = []
     if not settings.client_secrets.exists():
         found.append(f"client_secrets: {settings.client_secrets} does not exist yet")
+    command = auth_command(source.name)
     if not settings.token_file.exists():
-        found.append(f"token_file: not authorized yet; run: {auth_command(source.name)}")
+        found.append(f"token_file: not authorized yet; run: {command}")
+    elif problem := scopes.grant_problem(_granted(settings.token_file), source, command):
+        found.append(f"token_file: {problem}")
     return found
+
+
+def _granted(token_file: Path) -> list[str]:
+    """The scopes the token file names; none when it cannot be read (opening the source
+    says what is wrong with it)."""
+    try:
+        info = json.loads(token_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    granted = info.get("scopes") if isinstance(info, dict) else None
+    return [str(scope) for scope in granted] if isinstance(granted, list) else []
 
 
 def writable(source: SourceConfig) -> list[Path]:

@@ -109,12 +109,10 @@ class GoogleSetUp:
         return CalendarInfo(self.fake.add_calendar(name), name)
 
     def remove_calendar(self, calendar: CalendarInfo) -> None:
-        with self.fake.store.lock:  # the fake serves no calendars.delete
-            del self.fake.store.calendars[calendar.id]
+        self.fake.delete_calendar(calendar.id)  # as its owner does in the web UI
 
     def make_read_only(self) -> None:
-        with self.fake.store.lock:
-            self.fake.store.calendars[self.calendar.id].access_role = "reader"
+        self.fake.change_calendar(self.calendar.id, access_role="reader")  # shared read-only
 
     def after_next_content(self, action: Callable[[], None]) -> None:
         # An events.list answer holds the content and the next token at once.

@@ -57,6 +57,23 @@ def test_get_of_an_absent_followup_is_none(setup: SetUp) -> None:
     assert setup.provider.get(setup.calendar.id, wanted.id) is None
 
 
+def test_a_followup_the_user_deleted_reads_as_gone_or_as_its_tombstone(setup: SetUp) -> None:
+    wanted = followup(setup)
+    created = setup.provider.create(wanted)
+    token = read(setup).token
+
+    setup.user.delete(created)
+
+    for changes in (read(setup, token), read(setup)):
+        kept = [e for e in changes.events if e.resource == created.resource]
+        if kept:  # a server that keeps tombstones (Google): cancelled, markers at its slot
+            assert [(e.status, e.slot, e.markers) for e in kept] == [
+                ("cancelled", wanted.id, wanted.markers)
+            ]
+        else:  # gone: reported deleted, or left out of a full read
+            assert changes.full or created.resource in changes.deleted
+
+
 def test_create_over_an_existing_followup_is_a_conflict(setup: SetUp) -> None:
     wanted = followup(setup)
     created = setup.provider.create(wanted)
@@ -128,7 +145,8 @@ def test_delete_removes_the_followup(setup: SetUp) -> None:
     setup.provider.delete(setup.calendar.id, created.resource, created.etag)
 
     assert setup.provider.get(setup.calendar.id, wanted.id) is None
-    assert [e for e in read(setup).events if e.resource == created.resource] == []
+    listed = read(setup).events  # a tombstone (status cancelled) is no follow-up there
+    assert [e for e in listed if e.resource == created.resource and e.status != "cancelled"] == []
 
 
 def test_delete_with_a_stale_etag_is_a_conflict(setup: SetUp) -> None:

@@ -29,7 +29,8 @@ from servers import free_port
 
 from providers import CalendarInfo, ReadScope
 from providers.google.auth import authorize_google
-from providers.google.provider import SCOPES, GcalProvider
+from providers.google.provider import GcalProvider
+from providers.google.scopes import CREATE_CALENDARS, SCOPES
 from syncd.config import Config, SourceConfig
 from syncd.errors import AuthError
 
@@ -136,6 +137,50 @@ def test_authorization_writes_a_private_token_file_that_works(fake, source):
     assert sorted(token["scopes"]) == sorted(SCOPES)
     assert f"ssh -L {port}:localhost:{port} " in flow.text
     assert [e.title for e in read_once(source).events] == ["Interview"]
+
+
+def asked_scopes(flow: Authorization) -> list[str]:
+    link = URL.search(flow.text)
+    assert link is not None
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(link.group(1)).query)["scope"][0].split()
+
+
+def test_calendar_creation_is_asked_for_only_with_a_target_calendar(fake, source):
+    _, plain = authorized(source)
+    target = replace_keys(source, target_calendar="Follow-ups")
+    path, with_target = authorized(target)
+
+    assert sorted(asked_scopes(plain)) == sorted(SCOPES)
+    assert sorted(asked_scopes(with_target)) == sorted((*SCOPES, CREATE_CALENDARS))
+    assert sorted(json.loads(path.read_text())["scopes"]) == sorted((*SCOPES, CREATE_CALENDARS))
+
+
+def test_an_unticked_calendar_creation_is_refused_when_a_target_is_set(fake, source):
+    fake.untick_scopes(CREATE_CALENDARS)
+    target = replace_keys(source, target_calendar="Follow-ups")
+    flow = Authorization(target, free_port())
+    flow.follow_link()
+
+    with pytest.raises(AuthError) as caught:
+        flow.finish()
+
+    assert str(caught.value) == (
+        "Google granted less than syncd needs (missing: calendar.app.created);"
+        " run the command again and allow every permission asked"
+    )
+    assert not source.settings.token_file.exists()
+
+
+def test_a_grant_without_a_scope_asked_names_it_and_writes_no_token(fake, source):
+    fake.untick_scopes(SCOPES[0])
+    flow = Authorization(source, free_port())
+    flow.follow_link()
+
+    with pytest.raises(AuthError) as caught:
+        flow.finish()
+
+    assert "(missing: calendar.events)" in str(caught.value)
+    assert not source.settings.token_file.exists()
 
 
 def test_port_zero_prints_the_port_really_used(fake, source):

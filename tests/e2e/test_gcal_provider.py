@@ -307,9 +307,10 @@ def test_recurring_interview_expands_to_instances_and_deletions_show(fake, provi
     series_gone = provider.read_changes(calendar, one_cancelled.token, SCOPE)
     assert series_gone.events == ()
     # Google reports a deleted series as its instances or as the one series id;
-    # either way every instance is covered (the engine reads R as R_...).
+    # either way every instance is covered (an instance names its series in `series`).
     deleted = set(series_gone.deleted)
-    assert all(i in deleted or i.split("_")[0] in deleted for i in instances)
+    assert all(i in deleted or series["id"] in deleted for i in instances)
+    assert {e.series for e in first.events} == {series["id"]}
 
 
 # --- writing

@@ -11,12 +11,19 @@ import urllib.parse
 from email.message import Message
 from typing import Any
 
+from .google_accounts import (
+    calendar_list_entry,
+    calendar_resource,
+    check_deletable,
+    check_writer,
+)
 from .google_errors import ApiError, not_found
 from .google_http import Answer, json_answer, json_body
 from .google_listing import Lister, Params
-from .google_params import check_query
+from .google_model import StoredEvent
+from .google_params import check_query, method_scopes
 from .google_recurrence import zone_named
-from .google_store import CalendarStore, StoredEvent
+from .google_store import CalendarStore
 
 _CAL = r"calendars/(?P<calendarId>[^/]+)"
 _EVENT = _CAL + r"/events/(?P<eventId>[^/]+)"
@@ -30,6 +37,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
         ("GET", _LIST_ENTRY, "calendar.calendarList.get", "calendar_list_get"),
         ("POST", r"calendars", "calendar.calendars.insert", "calendar_insert"),
         ("GET", _CAL, "calendar.calendars.get", "calendar_get"),
+        ("DELETE", _CAL, "calendar.calendars.delete", "calendar_delete"),
         ("GET", _CAL + "/events", "calendar.events.list", "events_list"),
         ("POST", _CAL + "/events", "calendar.events.insert", "events_insert"),
         ("GET", _EVENT, "calendar.events.get", "events_get"),
@@ -49,12 +57,23 @@ class CalendarApi:
         self.lister = lister
 
     def dispatch(
-        self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Message,
+        body: bytes,
+        granted: frozenset[str],
     ) -> Answer:
-        """Answer ``method`` on ``path`` (below /calendar/v3/); raises ApiError."""
+        """Answer ``method`` on ``path`` (below /calendar/v3/) for a token holding the
+        scopes ``granted``; raises ApiError (403 ``insufficientPermissions`` when none
+        of them allows the method, as the discovery document lists them)."""
         for verb, pattern, method_id, handler in ROUTES:
             match = pattern.match(path)
             if match and verb == method:
+                if not granted & method_scopes(method_id):
+                    message = "Request had insufficient authentication scopes."
+                    raise ApiError(403, "insufficientPermissions", message)
                 ids = {name: urllib.parse.unquote(v) for name, v in match.groupdict().items()}
                 request = _Request(ids, check_query(method_id, query), headers, body)
                 answer: Answer = getattr(self, handler)(request)
@@ -66,16 +85,21 @@ class CalendarApi:
 
     def calendar_list_get(self, request: _Request) -> Answer:
         cal = self.store.calendar(request.calendar_id)
-        return json_answer(200, self.store.calendar_list_entry(cal))
+        return json_answer(200, calendar_list_entry(cal))
 
     def calendar_insert(self, request: _Request) -> Answer:
         body = request.json()
         cal = self.store.add_calendar(str(body.get("summary", "")), time_zone=body.get("timeZone"))
-        return json_answer(200, self.store.calendar_resource(cal))
+        return json_answer(200, calendar_resource(cal))
 
     def calendar_get(self, request: _Request) -> Answer:
         cal = self.store.calendar(request.calendar_id)
-        return json_answer(200, self.store.calendar_resource(cal))
+        return json_answer(200, calendar_resource(cal))
+
+    def calendar_delete(self, request: _Request) -> Answer:
+        check_deletable(self.store.calendar(request.calendar_id))
+        self.store.remove_calendar(request.calendar_id)
+        return 204, {}, b""
 
     def events_list(self, request: _Request) -> Answer:
         return json_answer(200, self.lister.list_events(request.calendar_id, request.params))
@@ -126,10 +150,7 @@ class CalendarApi:
         return 204, {}, b""
 
     def _check_writer(self, request: _Request) -> None:
-        """Google's answer to an event write on a calendar the account may only read."""
-        if self.store.calendar(request.calendar_id).access_role not in ("owner", "writer"):
-            message = "You need to have writer access to this calendar."
-            raise ApiError(403, "requiredAccessLevel", message)
+        check_writer(self.store.calendar(request.calendar_id))
 
     def _event_answer(self, request: _Request, stored: StoredEvent) -> Answer:
         cal = self.store.calendar(request.calendar_id)

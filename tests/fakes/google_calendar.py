@@ -17,12 +17,8 @@ Run by hand: ``python -m tests.fakes.google_calendar --port 8765``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import threading
-import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from http.server import ThreadingHTTPServer
@@ -31,47 +27,24 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .google_api import CalendarApi
-from .google_errors import DEFAULT_REASON, ApiError, not_found
-from .google_http import (
-    Answer,
-    RequestLog,
-    error_answer,
-    json_answer,
-    make_server,
-    selects,
-)
+from .google_errors import ApiError, not_found
+from .google_faults import FaultQueue, fault_answer
+from .google_http import Answer, RequestLog, error_answer, make_server
 from .google_listing import Lister
-from .google_oauth import CALENDAR_SCOPE, CLIENT_ID, CLIENT_SECRET, OAuthAuthority
-from .google_store import CalendarStore, StoredEvent
+from .google_model import StoredEvent
+from .google_oauth import (
+    CALENDAR_SCOPE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OAuthAuthority,
+    write_private_json,
+)
+from .google_store import CalendarStore
 
 if TYPE_CHECKING:
     import google.oauth2.credentials
 
 API_PREFIX = "/calendar/v3/"
-
-
-@dataclass
-class Fault:
-    """A queued error answer for the next ``times`` matching requests."""
-
-    status: int
-    reason: str
-    message: str | None
-    retry_after: int | None
-    times: int
-    method: str | None
-    path_contains: str | None
-    after: bool = False
-
-
-@dataclass
-class Hook:
-    """Something that happens just before a matching request is handled."""
-
-    action: Callable[[], None]
-    times: int
-    method: str | None
-    path_contains: str | None
 
 
 class FakeGoogleCalendar:
@@ -95,9 +68,7 @@ class FakeGoogleCalendar:
         self.lister = Lister(self.store)
         self.api = CalendarApi(self.store, self.lister)
         self.requests = RequestLog()
-        self._faults: list[Fault] = []
-        self._hooks: list[Hook] = []
-        self._faults_lock = threading.Lock()
+        self.faults = FaultQueue()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -176,6 +147,10 @@ class FakeGoogleCalendar:
         """Make the consent screen redirect with ``error=access_denied``."""
         self.oauth.deny_consent = deny
 
+    def untick_scopes(self, *scopes: str) -> None:
+        """Granular consent: the user unticks these scopes; the grant holds the others."""
+        self.oauth.unticked = frozenset(scopes)
+
     def client_secrets_json(self, path: str | Path) -> Path:
         """Write an "installed" client-secrets file whose URIs point at the fake."""
         secrets = {
@@ -188,26 +163,32 @@ class FakeGoogleCalendar:
                 "redirect_uris": ["http://localhost"],
             }
         }
-        return _write_json(path, secrets)
+        return write_private_json(path, secrets)
 
-    def authorized_user_json(self, path: str | Path, refresh_token: str | None = None) -> Path:
-        """Write a google-auth authorized-user file (new grant unless ``refresh_token``).
+    def authorized_user_json(
+        self,
+        path: str | Path,
+        refresh_token: str | None = None,
+        scopes: tuple[str, ...] = (CALENDAR_SCOPE,),
+    ) -> Path:
+        """Write a google-auth authorized-user file (a new grant of ``scopes`` unless
+        ``refresh_token``), its ``scopes`` those granted.
 
         Its ``token_uri`` points at the fake, but google-auth 2.63's
         ``Credentials.from_authorized_user_file`` ignores the file's token_uri and
         always uses Google's: call ``.with_token_uri(fake.token_uri)`` on the result.
         """
         if refresh_token is None:
-            _, refresh_token = self.issue_tokens()
+            _, refresh_token = self.issue_tokens(" ".join(scopes))
         info = {
             "type": "authorized_user",
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "refresh_token": refresh_token,
             "token_uri": self.token_uri,
-            "scopes": [CALENDAR_SCOPE],
+            "scopes": list(scopes),
         }
-        return _write_json(path, info)
+        return write_private_json(path, info)
 
     def credentials(self) -> google.oauth2.credentials.Credentials:
         """google-auth Credentials holding a fresh grant of the fake."""
@@ -239,10 +220,45 @@ class FakeGoogleCalendar:
     # -- data helpers (what other people and the web UI do) -------------------------------
 
     def add_calendar(
-        self, summary: str, calendar_id: str | None = None, time_zone: str | None = None
+        self,
+        summary: str,
+        calendar_id: str | None = None,
+        time_zone: str | None = None,
+        *,
+        access_role: str = "owner",
+        hidden: bool = False,
+        summary_override: str = "",
     ) -> str:
-        """Create a calendar in the account; return its id."""
-        return self.store.add_calendar(summary, calendar_id=calendar_id, time_zone=time_zone).id
+        """A calendar in the account's list; return its id.
+
+        ``owner`` (the default): the account made it. Another ``access_role``
+        (``writer``, ``reader``, ``freeBusyReader``): someone shared it, or the
+        user subscribed to it (holidays, a public calendar); ``hidden`` and
+        ``summary_override`` as the user set them in the web UI.
+        """
+        store = self.store
+        cal = store.add_calendar(summary, calendar_id=calendar_id, time_zone=time_zone)
+        store.change_calendar(cal.id, access_role=access_role, hidden=hidden)
+        store.change_calendar(cal.id, summary_override=summary_override)
+        return cal.id
+
+    def change_calendar(self, calendar_id: str, **settings: Any) -> None:
+        """Change ``access_role`` (the owner shares it otherwise), ``hidden``,
+        ``summary_override``, ``summary`` or ``time_zone`` of a calendar."""
+        self.store.change_calendar(calendar_id, **settings)
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        """The calendar's owner deletes it (or stops sharing it with the account): every
+        request naming it answers 404 from now on."""
+        self.store.remove_calendar(calendar_id)
+
+    def split_series(
+        self, calendar_id: str, instance_id: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The user edits ``instance_id`` with "this and following events": its series
+        ends before it, a new series ``<series>_R<start>`` carries on; return the new one."""
+        stored = self.store.split_series(calendar_id, instance_id, changes)
+        return self._rendered(calendar_id, stored)
 
     def add_event(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
         """Insert as someone else would: read-only fields (organizer, hangoutLink) kept."""
@@ -304,18 +320,8 @@ class FakeGoogleCalendar:
         ``retry_after`` the answer carries a Retry-After header (seconds). Faults are
         checked before authentication, in the order they were queued.
         """
-        fault = Fault(
-            status=status,
-            reason=reason or DEFAULT_REASON.get(status, "backendError"),
-            message=message,
-            retry_after=retry_after,
-            times=times,
-            method=method.upper() if method else None,
-            path_contains=path_contains,
-            after=after,
-        )
-        with self._faults_lock:
-            self._faults.append(fault)
+        queue = self.faults
+        queue.inject(status, reason, retry_after, times, method, path_contains, message, after)
 
     def before(
         self,
@@ -326,33 +332,10 @@ class FakeGoogleCalendar:
         times: int = 1,
     ) -> None:
         """Run ``action`` (another client's change, say) just before the next matching request."""
-        hook = Hook(action, times, method.upper() if method else None, path_contains)
-        with self._faults_lock:
-            self._hooks.append(hook)
-
-    def _take_hook(self, method: str, path: str) -> Hook | None:
-        with self._faults_lock:
-            for hook in self._hooks:
-                if selects(method, path, hook.method, hook.path_contains):
-                    hook.times -= 1
-                    if hook.times <= 0:
-                        self._hooks.remove(hook)
-                    return hook
-        return None
+        self.faults.before(action, method, path_contains, times)
 
     def clear_faults(self) -> None:
-        with self._faults_lock:
-            self._faults.clear()
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._faults_lock:
-            for fault in self._faults:
-                if selects(method, path, fault.method, fault.path_contains):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+        self.faults.clear()
 
     # -- request handling (called from the server's threads) --------------------------------
 
@@ -360,72 +343,29 @@ class FakeGoogleCalendar:
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
     ) -> Answer:
         """Answer one request: (status, headers, body)."""
-        hook = self._take_hook(method, raw_path)
+        hook = self.faults.take_hook(method, raw_path)
         if hook is not None:
             hook.action()
-        fault = self._take_fault(method, raw_path)
+        fault = self.faults.take_fault(method, raw_path)
         if fault is not None and not fault.after:
-            return self._fault_answer(fault, raw_path)
+            return fault_answer(fault, raw_path)
         answer = self._answer(method, raw_path, query, headers, body)
-        return self._fault_answer(fault, raw_path) if fault is not None else answer
-
-    def _fault_answer(self, fault: Fault, raw_path: str) -> Answer:
-        return _oauth_fault(fault) if raw_path == "/token" else error_answer(_fault_error(fault))
+        return fault_answer(fault, raw_path) if fault is not None else answer
 
     def _answer(
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
     ) -> Answer:
-        if raw_path == "/token" and method == "POST":
-            basic = _basic_credentials(headers.get("Authorization"))
-            form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
-            return json_answer(*self.oauth.token_endpoint(form, basic), oauth=True)
-        if raw_path == "/o/oauth2/auth" and method == "GET":
-            status, extra, text = self.oauth.consent(query)
-            return status, {**extra, "Content-Type": "text/plain; charset=utf-8"}, text.encode()
-        if raw_path == "/revoke" and method == "POST":
-            form = urllib.parse.parse_qs(body.decode("utf-8"))
-            token = (form.get("token") or query.get("token") or [""])[0]
-            return json_answer(*self.oauth.revoke_endpoint(token), oauth=True)
+        oauth = self.oauth.answer(method, raw_path, query, headers, body)
+        if oauth is not None:
+            return oauth
         try:
             if not raw_path.startswith(API_PREFIX):
                 raise not_found()
-            self.oauth.check_bearer(headers.get("Authorization"))
-            return self.api.dispatch(method, raw_path[len(API_PREFIX) :], query, headers, body)
+            granted = self.oauth.check_bearer(headers.get("Authorization"))
+            path = raw_path[len(API_PREFIX) :]
+            return self.api.dispatch(method, path, query, headers, body, granted)
         except ApiError as error:
             return error_answer(error)
-
-
-# -- answers ---------------------------------------------------------------------------
-
-
-def _fault_error(fault: Fault) -> ApiError:
-    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    message = fault.message
-    if message is None and fault.status == 503:
-        message = "The service is currently unavailable."
-    return ApiError(fault.status, fault.reason, message, headers=headers)
-
-
-def _oauth_fault(fault: Fault) -> Answer:
-    error = _fault_error(fault)
-    payload = {"error": fault.reason, "error_description": error.message}
-    status, headers, body = json_answer(fault.status, payload, oauth=True)
-    return status, {**headers, **error.headers}, body
-
-
-def _basic_credentials(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("basic "):
-        return authorization[6:].strip()
-    return None
-
-
-def _write_json(path: str | Path, payload: dict[str, Any]) -> Path:
-    # Created 0600 from the start: these files hold secrets, as the real ones do.
-    target = Path(path)
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-    return target
 
 
 # -- command line -------------------------------------------------------------------------

@@ -32,6 +32,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "parseError": ("global", "Parse Error"),
     "authError": ("global", "Invalid Credentials"),
     "forbidden": ("global", "Forbidden"),
+    "insufficientPermissions": ("global", "Insufficient Permission"),
+    "requiredAccessLevel": ("global", "You need to have writer access to this calendar."),
     "notFound": ("global", "Not Found"),
     "duplicate": ("global", "The requested identifier already exists."),
     "deleted": ("global", "Resource has been deleted"),

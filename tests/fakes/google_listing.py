@@ -11,10 +11,18 @@ Behaviour follows the Events reference and the sync guide:
   also keeps ``recurringEventId`` and ``originalStartTime``). It cannot go with
   timeMin, timeMax, q, orderBy, iCalUID, updatedMin or the extended-property filters
   (400); an expired token is 410 ``fullSyncRequired``.
+- With ``showDeleted`` a deleted event keeps its fields, extendedProperties
+  included (on the organizer's calendar Google keeps them "so that they can be
+  restored"); a cancelled instance of a live series shows only what Google
+  guarantees: ``id``, ``recurringEventId``, ``originalStartTime``.
 - ``singleEvents`` expands series; a changed series comes back as all its instances,
   a deleted one (incrementally, without showDeleted) as its one cancelled id.
 - Times come back in the ``timeZone`` parameter's zone, else the calendar's;
-  attendees and organizer carry ``self`` for the calendar's own address.
+  attendees and organizer carry ``self`` for the calendar's own address. Each
+  event is shown as the account's role lets it see it (google_accounts), and
+  the listing states that ``accessRole``.
+- calendarList: hidden entries with ``showHidden``, lost calendars with
+  ``showDeleted`` (``deleted: true``); an incremental read has both.
 """
 
 from __future__ import annotations
@@ -29,10 +37,18 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from . import google_filters as filters
+from .google_accounts import (
+    DEFAULT_REMINDERS,
+    ROLES,
+    as_seen,
+    calendar_list_entry,
+    deleted_entry,
+)
 from .google_errors import ApiError, bad_request, not_found
-from .google_params import QueryValue
-from .google_recurrence import parse_when, zone_named
-from .google_store import DEFAULT_REMINDERS, Calendar, CalendarStore, StoredEvent, new_token
+from .google_filters import Params
+from .google_model import Calendar, StoredEvent, new_token
+from .google_store import CalendarStore
 
 DEFAULT_PAGE = 250
 MAX_PAGE = 2500
@@ -50,10 +66,6 @@ SYNC_INCOMPATIBLE = (
     "updatedMin",
 )
 LEADING_FIELDS = ("kind", "etag", "id", "status", "htmlLink", "created", "updated")
-# Parameters that do not change what a listing contains.
-COSMETIC = frozenset({"pageToken", "alt", "fields", "prettyPrint", "quotaUser", "userIp", "key"})
-
-Params = dict[str, QueryValue]
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,8 @@ class Lister:
         """Answer events.list for ``calendar_id`` with the checked query ``params``."""
         with self.store.lock:
             cal = self.store.calendar(calendar_id)
-            key = _query_key(("events", cal.id), params)
-            page_size = min(_int_param(params, "maxResults", DEFAULT_PAGE), MAX_PAGE)
+            key = filters.query_key(("events", cal.id), params)
+            page_size = min(filters.int_param(params, "maxResults", DEFAULT_PAGE), MAX_PAGE)
 
             def snapshot() -> _Snapshot:
                 if "syncToken" in params:
@@ -93,9 +105,9 @@ class Lister:
                 "etag": f'"p{self.store.change:x}"',
                 "summary": cal.summary,
                 "description": cal.description,
-                "updated": _latest_update(cal),
+                "updated": filters.latest_update(cal),
                 "timeZone": cal.time_zone,
-                "accessRole": "owner",
+                "accessRole": cal.access_role,
                 "defaultReminders": copy.deepcopy(DEFAULT_REMINDERS),
                 **page,
             }
@@ -107,10 +119,10 @@ class Lister:
             series = cal.events.get(event_id)
             if series is None or not series.is_series:
                 raise not_found()
-            key = _query_key(("instances", cal.id, event_id), params)
-            page_size = min(_int_param(params, "maxResults", DEFAULT_PAGE), MAX_PAGE)
-            out_zone = _out_zone(cal, params)
-            time_min, time_max = _time_range(params)
+            key = filters.query_key(("instances", cal.id, event_id), params)
+            page_size = min(filters.int_param(params, "maxResults", DEFAULT_PAGE), MAX_PAGE)
+            out_zone = filters.out_zone(cal, params)
+            time_min, time_max = filters.time_range(params)
             show_deleted = bool(params.get("showDeleted", False))
 
             def snapshot() -> _Snapshot:
@@ -118,8 +130,8 @@ class Lister:
                     self.render(cal, instance.resource, out_zone)
                     for instance in self.store.instances(cal, series, before=time_max)
                     if (show_deleted or not instance.cancelled)
-                    and _overlaps(instance.resource, cal, time_min, time_max)
-                    and _original_start_is(instance.resource, params.get("originalStart"))
+                    and filters.overlaps(instance.resource, cal, time_min, time_max)
+                    and filters.original_start_is(instance.resource, params.get("originalStart"))
                 ]
                 return _Snapshot(key, items, None)
 
@@ -130,26 +142,42 @@ class Lister:
                 "summary": cal.summary,
                 "updated": series.resource["updated"],
                 "timeZone": cal.time_zone,
-                "accessRole": "owner",
+                "accessRole": cal.access_role,
                 "defaultReminders": copy.deepcopy(DEFAULT_REMINDERS),
                 **page,
             }
 
     def calendar_list(self, params: Params) -> dict[str, Any]:
-        """Answer calendarList.list, paged, with its own sync token."""
+        """Answer calendarList.list, paged, with its own sync token.
+
+        Hidden entries only with ``showHidden``, entries of calendars the account
+        lost (``deleted: true``) only with ``showDeleted``; an incremental read
+        (``syncToken``) has both, and cannot go with ``minAccessRole``.
+        """
         with self.store.lock:
-            key = _query_key(("calendarList",), params)
-            limit = _int_param(params, "maxResults", CALENDAR_LIST_PAGE)
+            key = filters.query_key(("calendarList",), params)
+            limit = filters.int_param(params, "maxResults", CALENDAR_LIST_PAGE)
             page_size = min(limit, CALENDAR_LIST_MAX_PAGE)
+            token = params.get("syncToken")
+            if token is not None and "minAccessRole" in params:
+                message = "Sync token cannot be combined with the minAccessRole parameter."
+                raise bad_request(message, location="minAccessRole")
+            least = ROLES.index(str(params.get("minAccessRole", ROLES[0])))
+            hidden = token is not None or bool(params.get("showHidden", False))
+            deleted = token is not None or bool(params.get("showDeleted", False))
 
             def snapshot() -> _Snapshot:
-                token = params.get("syncToken")
                 since = self._since(str(token), "") if token is not None else 0
                 items = [
-                    self.store.calendar_list_entry(cal)
+                    calendar_list_entry(cal)
                     for cal in self.store.calendars.values()
                     if cal.change > since
+                    and (hidden or not cal.hidden)
+                    and ROLES.index(cal.access_role) >= least
                 ]
+                if deleted:
+                    gone = self.store.removed.values()
+                    items += [deleted_entry(cal) for cal in gone if cal.change > since]
                 return _Snapshot(key, items, self._sync_token(""))
 
             page = self._page(key, params, page_size, snapshot)
@@ -165,7 +193,12 @@ class Lister:
     def render(
         self, cal: Calendar, resource: dict[str, Any], out_zone: tzinfo, *, minimal: bool = False
     ) -> dict[str, Any]:
-        """The event as Google answers it; ``minimal`` is the form of a deleted event."""
+        """The event as this account sees it (google_accounts); ``minimal`` is the form
+        of a deleted event, and always that of a cancelled instance of a live series
+        (Google guarantees only its id, recurringEventId and originalStartTime)."""
+        cancelled = resource.get("status") == "cancelled"
+        if cancelled and "recurringEventId" in resource and filters.series_alive(cal, resource):
+            minimal = True
         if minimal:
             out: dict[str, Any] = {
                 "kind": "calendar#event",
@@ -175,12 +208,12 @@ class Lister:
             }
             if "recurringEventId" in resource:
                 out["recurringEventId"] = resource["recurringEventId"]
-                out["originalStartTime"] = _when(resource["originalStartTime"], out_zone)
+                out["originalStartTime"] = filters.when_in(resource["originalStartTime"], out_zone)
             return out
-        out = copy.deepcopy(resource)
+        out = copy.deepcopy(as_seen(cal, resource))
         for name in ("start", "end", "originalStartTime"):
             if name in out:
-                out[name] = _when(out[name], out_zone)
+                out[name] = filters.when_in(out[name], out_zone)
         own = cal.id.lower()
         for attendee in out.get("attendees", []):
             if attendee.get("email", "").lower() == own:
@@ -208,28 +241,28 @@ class Lister:
                 "badRequest",
                 "The requested ordering is not available for the particular query.",
             )
-        time_min, time_max = _time_range(params)
+        time_min, time_max = filters.time_range(params)
         updated_min = params.get("updatedMin")
-        out_zone = _out_zone(cal, params)
+        out_zone = filters.out_zone(cal, params)
         chosen: list[tuple[dict[str, Any], bool]] = []  # (resource, minimal)
         for stored in list(cal.events.values()):
             for resource, cancelled in self._candidates(cal, stored, single, time_max):
                 recently_deleted = (
                     isinstance(updated_min, datetime)
                     and cancelled
-                    and _parse_time(resource["updated"]) >= updated_min
+                    and filters.parse_time(resource["updated"]) >= updated_min
                 )
                 # Cancelled instances of a live series stay in a listing of series.
-                listed_anyway = not single and _series_alive(cal, resource)
+                listed_anyway = not single and filters.series_alive(cal, resource)
                 if cancelled and not (show_deleted or recently_deleted or listed_anyway):
                     continue
-                if not _overlaps(resource, cal, time_min, time_max):
+                if not filters.overlaps(resource, cal, time_min, time_max):
                     continue
-                if not _matches_filters(resource, params):
+                if not filters.matches_filters(resource, params):
                     continue
                 chosen.append((resource, cancelled and not show_deleted))
         if order == "startTime":
-            chosen.sort(key=lambda pair: (_start(pair[0], cal), pair[0]["id"]))
+            chosen.sort(key=lambda pair: (filters.start_of(pair[0], cal), pair[0]["id"]))
         elif order == "updated":
             chosen.sort(key=lambda pair: (pair[0]["updated"], pair[0]["id"]))
         return [self.render(cal, resource, out_zone, minimal=m) for resource, m in chosen]
@@ -257,7 +290,7 @@ class Lister:
         since = self._since(str(params["syncToken"]), cal.id)
         single = bool(params.get("singleEvents", False))
         show_deleted = bool(params.get("showDeleted", False))
-        out_zone = _out_zone(cal, params)
+        out_zone = filters.out_zone(cal, params)
         changed = sorted(
             (stored for stored in cal.events.values() if stored.change > since),
             key=lambda stored: stored.change,
@@ -277,7 +310,7 @@ class Lister:
                 members = [stored]
             for member in members:
                 minimal = member.cancelled and not show_deleted
-                if _matches_filters(member.resource, params):
+                if filters.matches_filters(member.resource, params):
                     items.append(self.render(cal, member.resource, out_zone, minimal=minimal))
         return items
 
@@ -330,101 +363,3 @@ class Lister:
             page["nextSyncToken"] = taken.sync_token
         page["items"] = taken.items[offset:end]
         return page
-
-
-# -- helpers --------------------------------------------------------------------------
-
-
-def _int_param(params: Params, name: str, default: int) -> int:
-    value = params.get(name, default)
-    return value if isinstance(value, int) else default
-
-
-def _query_key(scope: tuple[str, ...], params: Params) -> str:
-    kept = {name: str(value) for name, value in params.items() if name not in COSMETIC}
-    return json.dumps([scope, sorted(kept.items())])
-
-
-def _out_zone(cal: Calendar, params: Params) -> tzinfo:
-    name = params.get("timeZone")
-    return zone_named(str(name), field="timeZone") if name else cal.zone
-
-
-def _time_range(params: Params) -> tuple[datetime | None, datetime | None]:
-    time_min, time_max = params.get("timeMin"), params.get("timeMax")
-    low = time_min if isinstance(time_min, datetime) else None
-    high = time_max if isinstance(time_max, datetime) else None
-    if low is not None and high is not None and high <= low:
-        raise ApiError(400, "timeRangeEmpty", location="timeMax")
-    return low, high
-
-
-def _when(value: dict[str, Any], out_zone: tzinfo) -> dict[str, str]:
-    return parse_when(value, "time").rendered(out_zone)
-
-
-def _start(resource: dict[str, Any], cal: Calendar) -> datetime:
-    return parse_when(resource["start"], "start time").utc(cal.zone)
-
-
-def _overlaps(
-    resource: dict[str, Any], cal: Calendar, low: datetime | None, high: datetime | None
-) -> bool:
-    # timeMin bounds the end (exclusive), timeMax the start (exclusive).
-    if low is None and high is None:
-        return True
-    start = _start(resource, cal)
-    end = parse_when(resource["end"], "end time").utc(cal.zone)
-    if resource.get("recurrence") and "recurringEventId" not in resource:
-        return high is None or start < high  # a series overlaps from its first start on
-    return (low is None or end > low) and (high is None or start < high)
-
-
-def _series_alive(cal: Calendar, resource: dict[str, Any]) -> bool:
-    series = cal.events.get(resource.get("recurringEventId", ""))
-    return series is not None and not series.cancelled
-
-
-def _original_start_is(resource: dict[str, Any], wanted: QueryValue | None) -> bool:
-    if wanted is None:
-        return True
-    original = resource.get("originalStartTime", {})
-    return wanted in (original.get("dateTime"), original.get("date"))
-
-
-def _matches_filters(resource: dict[str, Any], params: Params) -> bool:
-    properties = resource.get("extendedProperties", {})
-    for name, scope in (
-        ("privateExtendedProperty", "private"),
-        ("sharedExtendedProperty", "shared"),
-    ):
-        for constraint in params.get(name, []):  # type: ignore[union-attr]
-            key, sep, value = str(constraint).partition("=")
-            if not sep:
-                raise bad_request(f"Invalid value for {name}: '{constraint}'.", location=name)
-            if properties.get(scope, {}).get(key) != value:
-                return False
-    if "iCalUID" in params and resource.get("iCalUID") != params["iCalUID"]:
-        return False
-    event_types = params.get("eventTypes")
-    if event_types and resource.get("eventType", "default") not in event_types:  # type: ignore[operator]
-        return False
-    if "q" in params:
-        return all(term in _searchable(resource) for term in str(params["q"]).lower().split())
-    return True
-
-
-def _searchable(resource: dict[str, Any]) -> str:
-    people = [*resource.get("attendees", []), resource.get("organizer", {})]
-    texts = [resource.get(name, "") for name in ("summary", "description", "location")]
-    texts += [person.get(name, "") for person in people for name in ("displayName", "email")]
-    return " ".join(texts).lower()
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _latest_update(cal: Calendar) -> str:
-    updates = [stored.resource["updated"] for stored in cal.events.values()]
-    return max(updates, default="1970-01-01T00:00:00.000Z")

@@ -1,7 +1,9 @@
 """OAuth 2.0 for the Google fake: consent (auth URI), token endpoint, revocation, bearer check.
 
 Modelled on Google's installed-app flow: the consent screen approves at once and
-redirects to a loopback ``redirect_uri`` with ``code``, ``state`` and ``scope``; a
+redirects to a loopback ``redirect_uri`` with ``code``, ``state`` and ``scope``
+(granular consent: a test may untick scopes, and then ``scope`` and the token
+answer name only those granted, as Google's do); a
 refresh token is issued only for ``access_type=offline`` (google-auth-oauthlib asks for
 it by default); codes are single-use; PKCE is checked when a challenge was sent.
 Token-endpoint errors use OAuth's shape (``{"error", "error_description"}``), API
@@ -13,15 +15,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
+import os
 import secrets
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
 from typing import Any
 
 from .google_errors import ApiError
+from .google_http import Answer, json_answer
 
 CLIENT_ID = "123456789012-fakeclient.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-fake-client-secret"
@@ -103,6 +110,8 @@ class OAuthAuthority:
         self._codes: dict[str, _AuthCode] = {}
         self.access_token_ttl = ACCESS_TOKEN_TTL
         self.deny_consent = False
+        # Granular consent: the scopes the user unticks on the consent screen.
+        self.unticked: frozenset[str] = frozenset()
 
     # -- helpers for tests ---------------------------------------------------------
 
@@ -125,8 +134,8 @@ class OAuthAuthority:
 
     # -- the API's bearer check ----------------------------------------------------
 
-    def check_bearer(self, authorization: str | None) -> None:
-        """Raise ApiError 401 unless ``authorization`` carries a live access token."""
+    def check_bearer(self, authorization: str | None) -> frozenset[str]:
+        """The scopes of the live access token ``authorization`` carries; else ApiError 401."""
         if not authorization:
             raise _auth_error(
                 "Request is missing required authentication credential. Expected OAuth 2 "
@@ -138,15 +147,33 @@ class OAuthAuthority:
         with self._lock:
             known = self._access.get(token.strip()) if scheme.lower() == "bearer" else None
             alive = known is not None and known.expires_at > self._clock()
-        if not alive:
+        if not alive or known is None:
             raise _auth_error(
                 "Request had invalid authentication credentials. Expected OAuth 2 access "
                 "token, login cookie or other valid authentication credential.",
                 "authError",
                 "Invalid Credentials",
             )
+        return frozenset(known.scope.split())
 
     # -- endpoints -------------------------------------------------------------------
+
+    def answer(
+        self, method: str, raw_path: str, query: dict[str, list[str]], headers: Message, body: bytes
+    ) -> Answer | None:
+        """Answer a request to one of the OAuth endpoints; None for any other path."""
+        if raw_path == "/token" and method == "POST":
+            basic = _basic_credentials(headers.get("Authorization"))
+            form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            return json_answer(*self.token_endpoint(form, basic), oauth=True)
+        if raw_path == "/o/oauth2/auth" and method == "GET":
+            status, extra, text = self.consent(query)
+            return status, {**extra, "Content-Type": "text/plain; charset=utf-8"}, text.encode()
+        if raw_path == "/revoke" and method == "POST":
+            form = urllib.parse.parse_qs(body.decode("utf-8"))
+            token = (form.get("token") or query.get("token") or [""])[0]
+            return json_answer(*self.revoke_endpoint(token), oauth=True)
+        return None
 
     def token_endpoint(self, form: dict[str, list[str]], basic: str | None) -> JsonAnswer:
         """Answer POST /token (refresh_token and authorization_code grants)."""
@@ -187,9 +214,10 @@ class OAuthAuthority:
         elif self.deny_consent:
             answer["error"] = "access_denied"
         else:
+            granted = " ".join(s for s in scopes if s not in self.unticked)
             with self._lock:
-                answer["code"] = self._new_code(params, client_id, redirect_uri, " ".join(scopes))
-            answer["scope"] = " ".join(scopes)
+                answer["code"] = self._new_code(params, client_id, redirect_uri, granted)
+            answer["scope"] = granted
         separator = "&" if "?" in redirect_uri else "?"
         location = redirect_uri + separator + urllib.parse.urlencode(answer)
         return 302, {"Location": location}, ""
@@ -284,6 +312,21 @@ class OAuthAuthority:
         for token, access in list(self._access.items()):
             if access.refresh_token == refresh_token:
                 del self._access[token]
+
+
+def write_private_json(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` to ``path``, created 0600: such files hold secrets."""
+    target = Path(path)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2)
+    return target
+
+
+def _basic_credentials(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("basic "):
+        return authorization[6:].strip()
+    return None
 
 
 def _client_credentials(fields: dict[str, str], basic: str | None) -> tuple[str, str]:

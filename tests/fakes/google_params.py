@@ -39,6 +39,11 @@ def _methods() -> dict[str, dict[str, Any]]:
     return found
 
 
+def method_scopes(method_id: str) -> frozenset[str]:
+    """The OAuth scopes any one of which lets a token call ``method_id``."""
+    return frozenset(_methods()[method_id].get("scopes", ()))
+
+
 def query_parameters(method_id: str) -> dict[str, dict[str, Any]]:
     """Return the query parameters ``method_id`` accepts, the API-wide ones included."""
     method = _methods()[method_id]

@@ -24,7 +24,9 @@ from .google_params import parse_rfc3339
 # Google caps the expansion of an open-ended series; the fake stops here.
 MAX_INSTANCES = 1000
 
-_INSTANCE_ID = re.compile(r"^(?P<series>[0-9a-v]+)_(?P<stamp>\d{8}(T\d{6}Z)?)$")
+# Whatever the series id looks like (base32hex, an Outlook-originated ``_...``, a
+# split-off ``..._R...``), the occurrence's original start follows the last "_".
+_INSTANCE_ID = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}(T\d{6}Z)?)$")
 
 
 @dataclass(frozen=True)

@@ -4,74 +4,42 @@ Every write (insert, patch, update, delete, also of one instance of a series) ta
 new etag and a new change number; sync tokens are change numbers, so an incremental
 read returns exactly what changed since. Deleting keeps the event with status
 ``cancelled``: ``get`` still returns it, a second delete is 410 ``deleted``, and its id
-stays taken (insert with it is 409 ``duplicate``). Reads are in google_listing.py.
+stays taken (insert with it is 409 ``duplicate``). A client's own id is base32hex;
+ids of other shapes come only from Google (test seeding). Writes keep the rules of
+the event types (google_types). Calendars can be added, changed (role, hidden, name,
+zone) and removed: a removed one answers 404 from then on. Reads are in
+google_listing.py, series in google_series.py.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import os
-import secrets
+import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from .google_accounts import check_role
 from .google_errors import ApiError, bad_request, not_found
-from .google_recurrence import (
-    When,
-    instance_id,
-    occurrences,
-    parse_when,
-    split_instance_id,
-    zone_named,
+from .google_model import Calendar, StoredEvent, random_id
+from .google_recurrence import instance_id, parse_when, zone_named
+from .google_series import (
+    exceptions_of,
+    generated_instance,
+    instances,
+    split_parts,
+    until_before,
 )
+from .google_types import check_changed, check_created, check_type
 from .google_validate import check_event, merge_patch, writable_part
 
 EVENT_ID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuv")
-DEFAULT_REMINDERS = [{"method": "popup", "minutes": 10}]
-
-
-@dataclass
-class StoredEvent:
-    """An event (or an exception of a series) as kept, with its last change number."""
-
-    resource: dict[str, Any]
-    change: int
-
-    @property
-    def cancelled(self) -> bool:
-        return self.resource.get("status") == "cancelled"
-
-    @property
-    def is_exception(self) -> bool:
-        return "recurringEventId" in self.resource
-
-    @property
-    def is_series(self) -> bool:
-        return bool(self.resource.get("recurrence")) and not self.is_exception
-
-
-@dataclass
-class Calendar:
-    """One calendar of the account, owning its events in insertion order."""
-
-    id: str
-    summary: str
-    time_zone: str
-    primary: bool
-    change: int
-    etag: str
-    description: str = ""
-    events: dict[str, StoredEvent] = field(default_factory=dict)
-    access_role: str = "owner"  # reader / freeBusyReader: event writes answer 403
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+# Ids Google makes itself besides base32hex ones: ``_...`` for an event that came from
+# Outlook, ``<id>_R<start>`` for the part of a series split off ("this and following").
+CALENDAR_SETTINGS = ("access_role", "hidden", "summary_override", "time_zone", "summary")
+GOOGLE_ID = re.compile(r"[0-9A-Za-z_]{5,1024}")
 
 
 class CalendarStore:
@@ -86,6 +54,9 @@ class CalendarStore:
         self.change = 0  # the last change number handed out, across calendars
         self.token_generation = 0
         self.calendars: dict[str, Calendar] = {}
+        # Calendars the account no longer has (deleted, unshared), by id: their
+        # calendarList entries read as deleted in an incremental listing.
+        self.removed: dict[str, Calendar] = {}
         self.add_calendar(account, calendar_id=account, primary=True)
 
     # -- calendars --------------------------------------------------------------------
@@ -97,6 +68,7 @@ class CalendarStore:
         calendar_id: str | None = None,
         time_zone: str | None = None,
         primary: bool = False,
+        access_role: str = "owner",
     ) -> Calendar:
         """Create a calendar (id like Google's group calendars unless given) and return it."""
         if not summary:
@@ -104,11 +76,43 @@ class CalendarStore:
         zone = time_zone or self.time_zone
         zone_named(zone, field="calendar")
         with self.lock:
-            cal_id = calendar_id or f"{_random_id()}@group.calendar.google.com"
+            cal_id = calendar_id or f"{random_id()}@group.calendar.google.com"
+            if cal_id in self.calendars:
+                raise ApiError(409, "duplicate")
             change = self._next_change()
             cal = Calendar(cal_id, summary, zone, primary, change, self._etag(change))
+            cal.access_role = check_role(access_role)
             self.calendars[cal_id] = cal
+            self.removed.pop(cal_id, None)
             return cal
+
+    def change_calendar(self, calendar_id: str, **changes: Any) -> Calendar:
+        """Set the calendar's ``access_role``, ``hidden``, ``summary_override``, ``time_zone``
+        or ``summary`` (what its owner or the user changes); its entry changes with it."""
+        with self.lock:
+            cal = self.calendar(calendar_id)
+            for name, value in changes.items():
+                if name not in CALENDAR_SETTINGS:
+                    raise TypeError(f"not a calendar setting: {name}")
+                if name == "access_role":
+                    check_role(value)
+                if name == "time_zone":
+                    zone_named(value, field="calendar")
+                setattr(cal, name, value)
+            cal.change = self._next_change()
+            cal.etag = self._etag(cal.change)
+            return cal
+
+    def remove_calendar(self, calendar_id: str) -> None:
+        """The calendar is gone for this account (deleted, or no longer shared with it)."""
+        with self.lock:
+            cal = self.calendar(calendar_id)
+            if cal.primary:
+                raise ValueError("the primary calendar cannot be removed")
+            del self.calendars[cal.id]
+            cal.change = self._next_change()
+            cal.etag = self._etag(cal.change)
+            self.removed[cal.id] = cal
 
     def calendar(self, calendar_id: str) -> Calendar:
         """Return the calendar ``calendar_id`` ("primary" is the account's); 404 when unknown."""
@@ -117,36 +121,6 @@ class CalendarStore:
         if cal is None:
             raise not_found()
         return cal
-
-    def calendar_resource(self, cal: Calendar) -> dict[str, Any]:
-        return {
-            "kind": "calendar#calendar",
-            "etag": cal.etag,
-            "id": cal.id,
-            "summary": cal.summary,
-            "description": cal.description,
-            "timeZone": cal.time_zone,
-            "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
-        }
-
-    def calendar_list_entry(self, cal: Calendar) -> dict[str, Any]:
-        entry = {
-            "kind": "calendar#calendarListEntry",
-            "etag": cal.etag,
-            "id": cal.id,
-            "summary": cal.summary,
-            "timeZone": cal.time_zone,
-            "colorId": "14",
-            "backgroundColor": "#9fe1e7",
-            "foregroundColor": "#000000",
-            "selected": True,
-            "accessRole": cal.access_role,
-            "defaultReminders": copy.deepcopy(DEFAULT_REMINDERS),
-            "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
-        }
-        if cal.primary:
-            entry["primary"] = True
-        return entry
 
     # -- event writes -------------------------------------------------------------------
 
@@ -163,8 +137,8 @@ class CalendarStore:
             cal = self.calendar(calendar_id)
             event_id = body.get("id")
             if event_id is None:
-                event_id = _random_id()
-            elif not _valid_event_id(event_id):
+                event_id = random_id()
+            elif not (_valid_google_id if trusted else _valid_event_id)(event_id):
                 raise bad_request("Invalid resource id value.")
             elif event_id in cal.events:
                 raise ApiError(409, "duplicate")
@@ -172,6 +146,8 @@ class CalendarStore:
             if "iCalUID" in body and not trusted:
                 resource["iCalUID"] = body["iCalUID"]
             check_event(resource)
+            check_type(resource, primary=cal.primary)
+            check_created(resource, trusted=trusted)
             return self._store(cal, event_id, resource, previous=None)
 
     def patch(
@@ -191,6 +167,7 @@ class CalendarStore:
             changes = writable_part(body, conference=conference, trusted=trusted)
             merged = merge_patch(current.resource, changes)
             check_event(merged)
+            self._check_types(cal, current.resource, merged, trusted=trusted)
             return self._store(cal, event_id, merged, previous=current)
 
     def update(
@@ -207,13 +184,14 @@ class CalendarStore:
             cal = self.calendar(calendar_id)
             current = self._writable_target(cal, event_id, if_match)
             resource = writable_part(body, conference=conference, trusted=False)
-            kept = ("organizer", "creator", "hangoutLink", "iCalUID")
+            kept = ("organizer", "creator", "hangoutLink", "iCalUID", "eventType")
             for name in (*kept, "recurringEventId", "originalStartTime"):
-                if name in current.resource:
+                if name in current.resource and (name != "eventType" or name not in resource):
                     resource[name] = copy.deepcopy(current.resource[name])
             if not conference and "conferenceData" in current.resource:
                 resource["conferenceData"] = copy.deepcopy(current.resource["conferenceData"])
             check_event(resource)
+            self._check_types(cal, current.resource, resource, trusted=False)
             return self._store(cal, event_id, resource, previous=current)
 
     def delete(self, calendar_id: str, event_id: str, *, if_match: str | None = None) -> None:
@@ -237,7 +215,7 @@ class CalendarStore:
             stored = cal.events.get(event_id)
             if stored is not None:
                 return stored
-            generated = self._generated_instance(cal, event_id)
+            generated = generated_instance(cal, event_id)
             if generated is None:
                 raise not_found()
             return generated
@@ -246,49 +224,51 @@ class CalendarStore:
 
     def exceptions_of(self, cal: Calendar, series_id: str) -> dict[str, StoredEvent]:
         """The stored exceptions (modified or cancelled instances) of a series."""
-        return {
-            event_id: stored
-            for event_id, stored in cal.events.items()
-            if stored.resource.get("recurringEventId") == series_id
-        }
+        return exceptions_of(cal, series_id)
 
     def instances(
         self, cal: Calendar, series: StoredEvent, *, before: datetime | None
     ) -> Iterator[StoredEvent]:
         """Yield the instances of ``series``: generated ones, or its stored exceptions."""
-        resource = series.resource
-        start = parse_when(resource["start"], "start time")
-        length = _length(start, parse_when(resource["end"], "end time"))
-        exceptions = self.exceptions_of(cal, resource["id"])
-        for original in occurrences(
-            start, resource["recurrence"], before=before, calendar_zone=cal.zone
-        ):
-            event_id = instance_id(resource["id"], original)
-            stored = exceptions.pop(event_id, None)
-            yield stored or StoredEvent(_instance(resource, original, length), series.change)
-        # Exceptions moved in from beyond the expanded range.
-        yield from exceptions.values()
+        return instances(cal, series, before=before)
 
-    def _generated_instance(self, cal: Calendar, event_id: str) -> StoredEvent | None:
-        parts = split_instance_id(event_id)
-        series = cal.events.get(parts[0]) if parts else None
-        if parts is None or series is None or not series.is_series:
-            return None
-        stamp = parts[1]
-        if "T" in stamp:
-            moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        else:
-            day = datetime.strptime(stamp, "%Y%m%d").date()
-            moment = When(day=day).utc(cal.zone)
-        for instance in self.instances(cal, series, before=moment + timedelta(seconds=1)):
-            if instance.resource["id"] == event_id:
-                return instance
-        return None
+    def split_series(self, calendar_id: str, event_id: str, changes: dict[str, Any]) -> StoredEvent:
+        """The web UI's "this and following events" on instance ``event_id``.
+
+        Its series now ends before it, and the instances from it on read as
+        cancelled; a new series (id ``<series>_R<original start>``) carries on
+        from it, with ``changes``. Returns the new series.
+        """
+        with self.lock:
+            cal = self.calendar(calendar_id)
+            instance = self.get(calendar_id, event_id)
+            series = cal.events.get(instance.resource.get("recurringEventId", ""))
+            if series is None or not series.is_series:
+                raise ValueError(f"{event_id} is no instance of a stored series")
+            original = parse_when(instance.resource["originalStartTime"], "originalStartTime")
+            later, new_id, body = split_parts(cal, series, original)
+            leaving = {instance_id(series.resource["id"], o) for o in later}
+            for stored in list(instances(cal, series, before=None)):
+                event = stored.resource
+                if event["id"] in leaving and not stored.cancelled:
+                    self._store(cal, event["id"], {**event, "status": "cancelled"}, stored)
+            ended = {**series.resource, "recurrence": until_before(series, original)}
+            self._store(cal, series.resource["id"], ended, series)
+            body = {**merge_patch(body, changes), "id": new_id}
+            return self.insert(calendar_id, body, trusted=True)
 
     # -- internals ---------------------------------------------------------------------
 
+    @staticmethod
+    def _check_types(
+        cal: Calendar, old: dict[str, Any], new: dict[str, Any], *, trusted: bool
+    ) -> None:
+        new.setdefault("eventType", old.get("eventType", "default"))
+        check_changed(old, new, trusted=trusted)
+        check_type(new, primary=cal.primary)
+
     def _writable_target(self, cal: Calendar, event_id: str, if_match: str | None) -> StoredEvent:
-        current = cal.events.get(event_id) or self._generated_instance(cal, event_id)
+        current = cal.events.get(event_id) or generated_instance(cal, event_id)
         if current is None:
             raise not_found()
         if if_match is not None and if_match.strip() not in ("*", current.resource["etag"]):
@@ -344,25 +324,6 @@ def _content(resource: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if k not in ignored}
 
 
-def _instance(series: dict[str, Any], original: When, length: timedelta) -> dict[str, Any]:
-    instance = {k: copy.deepcopy(v) for k, v in series.items() if k != "recurrence"}
-    instance.update(
-        id=instance_id(series["id"], original),
-        recurringEventId=series["id"],
-        originalStartTime=original.stored(),
-        start=original.stored(),
-        end=original.shifted(length).stored(),
-    )
-    return instance
-
-
-def _length(start: When, end: When) -> timedelta:
-    if start.day is not None and end.day is not None:
-        return end.day - start.day
-    assert start.instant is not None and end.instant is not None
-    return end.instant - start.instant
-
-
 def _organizer(cal: Calendar) -> dict[str, Any]:
     organizer: dict[str, Any] = {"email": cal.id}
     if not cal.primary:
@@ -381,15 +342,9 @@ def _valid_event_id(event_id: Any) -> bool:
     )
 
 
-def _random_id() -> str:
-    # Google's own ids are 26 base32hex characters.
-    return base64.b32hexencode(os.urandom(16)).decode("ascii").rstrip("=").lower()
+def _valid_google_id(event_id: Any) -> bool:
+    return isinstance(event_id, str) and GOOGLE_ID.fullmatch(event_id) is not None
 
 
 def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def new_token() -> str:
-    """An opaque random token (page tokens)."""
-    return secrets.token_urlsafe(18)
