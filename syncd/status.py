@@ -27,18 +27,19 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
     upcoming = []
     for source in config.sources:
         status = store.source_status(source.name)
-        zone = config.timezone
+        # Every time of a source is shown in the zone it is planned in.
+        zone = ZoneInfo(status.zone) if status is not None and status.zone else config.timezone
         if status is None:
             state = "never synced"
         elif status.paused:
             state = f"PAUSED: {status.last_error}"
         elif status.last_error:
-            state = f"failing: {status.last_error} (last good sync {status.last_sync or 'never'})"
+            last = _local(status.last_sync, zone)
+            state = f"failing: {status.last_error} (last good sync {last})"
         else:
-            state = f"ok, last sync {_local(status.last_sync, config.timezone)}"
+            state = f"ok, last sync {_local(status.last_sync, zone)}"
         lines.append(f"  {source.name} ({source.kind}): {state}")
         if status is not None and status.zone:
-            zone = ZoneInfo(status.zone)
             lines.append(f"    zone {status.zone} ({ORIGINS.get(status.zone_origin, '?')})")
         lines += [f"    {_calendar(h, zone)}" for h in store.calendar_health(source.name)]
         upcoming += [
