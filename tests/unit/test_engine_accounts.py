@@ -440,6 +440,7 @@ def test_status_shows_each_calendars_state(tmp_path: Path) -> None:
     account = Account(tmp_path)
     account.provider.add_calendar("Careers centre", writable=False)
     work = account.provider.add_calendar("Team").id
+    account.provider.add_calendar("Archive", writable=False)
     account.interview("Personal", "iv-a", "Acme")
     account.run()
     account.provider.remove_calendar(work)
@@ -450,3 +451,5 @@ def test_status_shows_each_calendars_state(tmp_path: Path) -> None:
     assert "    calendar 'Personal': ok" in text
     assert "    calendar 'Careers centre': read-only" in text
     assert "    calendar 'Team': vanished since 2026-11-25 12:00: the calendar is gone" in text
+    shown = [line.split("'")[1] for line in text.splitlines() if "    calendar '" in line]
+    assert shown == ["Personal", "Archive", "Careers centre", "Team"]  # by state, then name
