@@ -338,6 +338,9 @@ def test_2_a_deleted_target_calendar_is_made_again_and_refilled(
         f"{source(backend)}: Follow-ups: the target calendar was gone; syncd created it again"
         " and writes the follow-ups it held anew",
     ]
+    assert again.lines("created calendar") == [
+        f"INFO syncd.calendars: {source(backend)}: created calendar 'Follow-ups'"
+    ]
     assert again.warnings == []
     assert "did create 0, update 0, delete 0" in person.sync().out
 
