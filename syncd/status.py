@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from syncd.config import Config
 from syncd.model import RecordStatus
 from syncd.state import StateStore
-from syncd.state_health import FAILING, VANISHED, CalendarHealth
+from syncd.state_health import FAILING, STATES, VANISHED, CalendarHealth
 
 UPCOMING = 10
 
@@ -22,25 +22,27 @@ ORIGINS = {
 
 def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
     """Sources (last sync, last error, paused; the zone in force and where it came from;
-    each calendar's state) and the next follow-ups syncd wrote."""
+    each calendar's state, by state then name) and the next follow-ups syncd wrote."""
     lines = ["Sources:"]
     upcoming = []
     for source in config.sources:
         status = store.source_status(source.name)
-        zone = config.timezone
+        # Every time of a source is shown in the zone it is planned in.
+        zone = ZoneInfo(status.zone) if status is not None and status.zone else config.timezone
         if status is None:
             state = "never synced"
         elif status.paused:
             state = f"PAUSED: {status.last_error}"
         elif status.last_error:
-            state = f"failing: {status.last_error} (last good sync {status.last_sync or 'never'})"
+            last = _local(status.last_sync, zone)
+            state = f"failing: {status.last_error} (last good sync {last})"
         else:
-            state = f"ok, last sync {_local(status.last_sync, config.timezone)}"
+            state = f"ok, last sync {_local(status.last_sync, zone)}"
         lines.append(f"  {source.name} ({source.kind}): {state}")
         if status is not None and status.zone:
-            zone = ZoneInfo(status.zone)
             lines.append(f"    zone {status.zone} ({ORIGINS.get(status.zone_origin, '?')})")
-        lines += [f"    {_calendar(h, zone)}" for h in store.calendar_health(source.name)]
+        calendars = sorted(store.calendar_health(source.name), key=_order)
+        lines += [f"    {_calendar(h, zone)}" for h in calendars]
         upcoming += [
             (r.start, r.title, source.name, zone)
             for r in store.records(source.name).values()
@@ -56,6 +58,13 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
     elif len(upcoming) > UPCOMING:
         lines.append(f"  ... and {len(upcoming) - UPCOMING} more")
     return "\n".join(lines)
+
+
+def _order(health: CalendarHealth) -> tuple[int, str]:
+    """Calendars by state (ok, read-only, failing, vanished), then name: the server's
+    listing order is no order a reader can follow."""
+    state = STATES.index(health.state) if health.state in STATES else len(STATES)
+    return state, health.name.casefold()
 
 
 def _calendar(health: CalendarHealth, zone: ZoneInfo) -> str:

@@ -102,7 +102,7 @@ class DavProvider:
                 ) from None
             assert isinstance(created, Calendar), "a sync client answers at once"
         url = str(created.url)
-        log.info('%s: created calendar "%s" at %s', self.source.name, name, url)
+        log.debug('%s: created calendar "%s" at %s', self.source.name, name, url)
         path = davxml.resource_of(url)  # listed as the server spells it ("%20" for a space)
         listed = next((c for c in self.list_calendars() if c.aliases[0] == path), None)
         return listed or CalendarInfo(url, name, (davxml.resource_of(url),))

@@ -132,7 +132,7 @@ class GcalProvider:
         created = self._execute(
             self._api.calendars().insert(body=body), f"creating {name!r}", write=True
         )
-        log.info("%s: created calendar %r (%s)", self.source.name, name, created["id"])
+        log.debug("%s: created calendar %r (%s)", self.source.name, name, created["id"])
         zone = zone_of(created, self.source.name)
         return CalendarInfo(created["id"], created.get("summary", name), zone=zone)
 

@@ -60,6 +60,21 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class _LibraryRepeat(logging.Filter):
+    """Drops googleapiclient's warning on every 403 ("Encountered 403 Forbidden with
+    reason ..."), which it logs before answering: the Retrier turns each 403 into a
+    retry or one of syncd's errors, and syncd says what it means in one line of its own.
+    Shown with ``-vv`` (the root logger at DEBUG), as the libraries' other lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Encountered 403 Forbidden"):
+            return True
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("googleapiclient.http").addFilter(_LibraryRepeat())
+
+
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter: wait in [0, min(cap, base * factor**n)).

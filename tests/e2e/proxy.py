@@ -19,6 +19,9 @@ from lxml import etree
 from servers import free_port
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+# Not asked upstream: an answer must stay plain XML for the proxy to read (Radicale
+# gzips PROPFIND answers when the client accepts it).
+_NOT_FORWARDED = _HOP | {"accept-encoding"}
 _WRITES = {"PUT", "DELETE", "PROPPATCH", "MKCALENDAR", "MOVE", "COPY"}
 _NEED_PRIVILEGES = (
     b'<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:need-privileges/>'
@@ -43,7 +46,7 @@ class CountingProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _NOT_FORWARDED}
                 with proxy.lock:
                     proxy.counts[self.command] += 1
                     refused = self.command in _WRITES and any(

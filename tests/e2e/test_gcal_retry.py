@@ -8,6 +8,7 @@ waits had happened.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from providers import CalendarInfo, ReadScope
 from providers.google.provider import GcalProvider
 from providers.google.retry import Retrier, RetryPolicy
 from syncd.config import Config
-from syncd.errors import AuthError, ProviderError, TransientError, source_line
+from syncd.errors import AuthError, ProviderError, RefusedError, TransientError, source_line
 from syncd.model import FollowUp
 
 LONDON = ZoneInfo("Europe/London")
@@ -129,6 +130,23 @@ def test_403_forbidden_is_not_retried_and_is_reported(fake, provider, time):
     assert inserts(fake) == 1
     assert time.waits == []
     assert fake.events(OWNER) == []
+
+
+def test_a_403_leaves_the_saying_to_syncd_not_to_the_library(fake, provider, time, caplog):
+    fake.inject(403, reason="requiredAccessLevel", method="POST", path_contains="/events")
+    fake.inject(403, reason="rateLimitExceeded", method="GET", path_contains="/events")
+
+    with caplog.at_level(logging.INFO):
+        with pytest.raises(RefusedError):
+            provider.create(followup())
+        provider.read_changes(PRIMARY, None, SCOPE)
+
+    assert [r for r in caplog.records if r.name.startswith("googleapiclient")] == []
+    with caplog.at_level(logging.DEBUG):  # -vv: the libraries' lines too
+        fake.inject(403, reason="requiredAccessLevel", method="POST", path_contains="/events")
+        with pytest.raises(RefusedError):
+            provider.create(followup())
+    assert any("Encountered 403" in r.getMessage() for r in caplog.records)
 
 
 def test_daily_quota_is_transient_at_once(fake, provider, time):

@@ -395,7 +395,10 @@ def new_yorker() -> MemoryProvider:
     return provider
 
 
-def test_without_a_timezone_the_main_calendars_zone_is_in_force(tmp_path: Path) -> None:
+def test_without_a_timezone_the_main_calendars_zone_is_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")  # the machine's zone: not the account's
     config = loaded(tmp_path)
     account = Account(tmp_path, config.sources[0], new_yorker(), config)
     start = dt.datetime(2026, 12, 1, 10, tzinfo=NEW_YORK)
@@ -411,6 +414,7 @@ def test_without_a_timezone_the_main_calendars_zone_is_in_force(tmp_path: Path) 
     )
     text = describe_status(config, account.store, NOW)
     assert "    zone America/New_York (the account's main calendar's)" in text
+    assert "  mem (caldav): ok, last sync 2026-11-25 07:00" in text  # in the zone in force
 
 
 def test_a_timezone_set_in_the_config_wins_with_one_warning(
@@ -436,6 +440,7 @@ def test_status_shows_each_calendars_state(tmp_path: Path) -> None:
     account = Account(tmp_path)
     account.provider.add_calendar("Careers centre", writable=False)
     work = account.provider.add_calendar("Team").id
+    account.provider.add_calendar("Archive", writable=False)
     account.interview("Personal", "iv-a", "Acme")
     account.run()
     account.provider.remove_calendar(work)
@@ -446,3 +451,5 @@ def test_status_shows_each_calendars_state(tmp_path: Path) -> None:
     assert "    calendar 'Personal': ok" in text
     assert "    calendar 'Careers centre': read-only" in text
     assert "    calendar 'Team': vanished since 2026-11-25 12:00: the calendar is gone" in text
+    shown = [line.split("'")[1] for line in text.splitlines() if "    calendar '" in line]
+    assert shown == ["Personal", "Archive", "Careers centre", "Team"]  # by state, then name
