@@ -210,6 +210,19 @@ def test_a_calendar_that_vanishes_between_passes_stops_nothing_else(tmp_path: Pa
     assert again.lines == [] and again.report is not None and again.report.actions == []
 
 
+def test_the_listing_a_vanished_calendar_causes_updates_the_others_states_at_once(
+    tmp_path: Path,
+) -> None:
+    account = Account(tmp_path)
+    work = account.provider.add_calendar("Work").id
+    team = account.provider.add_calendar("Team").id
+    account.run()
+    account.provider.set_writable(work, False)  # read in the next pass before Team answers 404
+    account.provider.remove_calendar(team)
+    account.run()
+    assert account.health() == {"Personal": "ok", "Work": "read-only", "Team": "vanished"}
+
+
 def test_a_named_calendar_that_is_gone_is_reported_every_pass(tmp_path: Path) -> None:
     account = Account(tmp_path, dataclasses.replace(SOURCE, calendars=("Personal", "Work")))
     work = account.provider.add_calendar("Work").id
