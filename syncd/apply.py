@@ -49,7 +49,9 @@ class Writer:
     store: StateStore
     decide: Decide
     read_only: frozenset[str] = frozenset()  # calendars the server lists as read-only
-    held: frozenset[str] = frozenset()  # follow-ups whose write was refused before
+    # (follow-up, calendar) of the writes refused before: a follow-up that now goes to
+    # another calendar (its own was listed read-only since) is not held back there
+    held: frozenset[tuple[str, str]] = frozenset()
 
     def apply_all(
         self, actions: Iterable[Action], name_of: Callable[[str], str]
@@ -79,11 +81,11 @@ class Writer:
     def apply(self, action: Action) -> str:
         """Carry out ``action`` with its record; "" when done, else why it was left alone.
 
-        Nothing is tried for a follow-up in ``held``, nor in a ``read_only``
-        calendar; a refusal is remembered until the next full read of its
-        calendar. Raises the provider's other errors (TransientError, AuthError, ...).
+        Nothing is tried for a follow-up ``held`` in that calendar, nor in a
+        ``read_only`` calendar; a refusal is remembered until the next full read of
+        its calendar. Raises the provider's other errors (TransientError, AuthError, ...).
         """
-        if action.followup_id in self.held:
+        if (action.followup_id, action.target) in self.held:
             return HELD
         with self.store.transaction():
             if action.target in self.read_only:

@@ -158,7 +158,7 @@ class _Pass:
         a write refused before (until the next full read of its calendar)."""
         name = self.source.name
         read_only = frozenset(c.id for c in found.listed if not c.writable)
-        held = frozenset(self.store.refused(name))
+        held = frozenset(self.store.refusals(name))
         writer = Writer(name, self.provider, self.store, self.reconcile, read_only, held)
         report.applied, report.left_alone = writer.apply_all(report.actions, found.name)
 

@@ -42,10 +42,12 @@ class Health:
         self.before = {h.calendar: h for h in store.calendar_health(source)}
         self.lines: list[str] = []
         self.not_found: dict[str, tuple[CalendarInfo, str]] = {}  # id -> calendar, error
+        self.read_ok: set[str] = set()  # the calendars read well in this pass
 
     def read(self, calendar: CalendarInfo, read: Callable[[], None]) -> None:
         """Run ``read`` (of ``calendar``), keeping a failure of that calendar to it."""
         self.not_found.pop(calendar.id, None)
+        self.read_ok.discard(calendar.id)
         try:
             read()
         except (TransientError, AuthError):
@@ -55,11 +57,16 @@ class Health:
         except ProviderError as error:
             self._set(calendar.id, calendar.name, FAILING, f"{_text(error, calendar)}; {AGAIN}")
         else:
+            self.read_ok.add(calendar.id)
             self._set(calendar.id, calendar.name, OK if calendar.writable else READ_ONLY)
 
     def listed(self, found: Calendars) -> None:
         """What a listing showed: calendars it no longer holds are dropped (one line
-        each; a target is created again), with what syncd wrote there unedited."""
+        each; a target is created again), with what syncd wrote there unedited; one
+        read in this pass before the listing is ok or read-only as the listing says."""
+        for calendar in found.listed:
+            if calendar.id in self.read_ok:
+                self._set(calendar.id, calendar.name, OK if calendar.writable else READ_ONLY)
         for calendar in found.vanished:
             self.store.forget_calendar(self.source, calendar.id)
             self.not_found.pop(calendar.id, None)

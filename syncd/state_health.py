@@ -98,8 +98,12 @@ class HealthTables:
 
     def refused(self, source: str) -> set[str]:
         """The follow-ups (by id) whose write a server refused."""
-        rows = self._db.execute("SELECT id FROM refusals WHERE source = ?", (source,))
-        return {row[0] for row in rows}
+        return {followup for followup, _ in self.refusals(source)}
+
+    def refusals(self, source: str) -> set[tuple[str, str]]:
+        """The writes a server refused: (follow-up id, the calendar that refused it)."""
+        rows = self._db.execute("SELECT id, calendar FROM refusals WHERE source = ?", (source,))
+        return {(row[0], row[1]) for row in rows}
 
     def refuse(self, source: str, followup_id: str, calendar: str) -> None:
         self._db.execute(

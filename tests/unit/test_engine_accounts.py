@@ -168,6 +168,24 @@ def test_a_calendar_made_read_only_is_never_written_to_again(
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 3
 
 
+def test_a_new_interview_on_a_calendar_just_made_read_only_gets_its_follow_ups_in_main(
+    tmp_path: Path,
+) -> None:
+    account = Account(tmp_path)
+    work = account.provider.add_calendar("Work").id
+    account.interview("Work", "iv-a", "Acme")
+    account.run()
+    account.provider.set_writable(work, False)  # syncd does not know it yet
+    account.interview("Work", "iv-b", "Globex", day=2)
+    refused = account.run()  # Globex's follow-ups are refused in Work; the calendars are
+    routed = account.run()  # listed again: Work is read-only, they go to the main calendar
+    assert [a.op for a, _ in refused.left_alone] == ["create"] * 3
+    assert [(a.op, a.target) for a in routed.applied] == [("create", "mem://Personal")] * 3
+    assert account.companies("Personal") == {"Globex"}
+    assert account.companies("Work") == {"Acme"}  # left as they were
+    assert account.run().applied == []
+
+
 # --- one calendar failing or vanishing never stops the others
 
 
@@ -190,6 +208,19 @@ def test_a_calendar_that_vanishes_between_passes_stops_nothing_else(tmp_path: Pa
     [again] = sweep(account.config, account.store, opener=lambda *_: account.provider,
                     clock=lambda: account.now)  # fmt: skip
     assert again.lines == [] and again.report is not None and again.report.actions == []
+
+
+def test_the_listing_a_vanished_calendar_causes_updates_the_others_states_at_once(
+    tmp_path: Path,
+) -> None:
+    account = Account(tmp_path)
+    work = account.provider.add_calendar("Work").id
+    team = account.provider.add_calendar("Team").id
+    account.run()
+    account.provider.set_writable(work, False)  # read in the next pass before Team answers 404
+    account.provider.remove_calendar(team)
+    account.run()
+    assert account.health() == {"Personal": "ok", "Work": "read-only", "Team": "vanished"}
 
 
 def test_a_named_calendar_that_is_gone_is_reported_every_pass(tmp_path: Path) -> None:
