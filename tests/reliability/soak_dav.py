@@ -52,21 +52,13 @@ def recording(proxy: CountingProxy) -> list[Write]:
     """Have ``proxy`` log every write it answers (method, unquoted path, status); the log.
 
     The proxy makes a handler per request from its server's handler class: a
-    subclass in its place sees each answer go out. It also asks the server for
-    answers in plain text: Radicale gzips them for a client that accepts it, and
-    the proxy could not then say a calendar is read-only in a PROPFIND answer.
+    subclass in its place sees each answer go out.
     """
     log: list[Write] = []
     lock = threading.Lock()
     handler: Any = proxy.server.RequestHandlerClass
 
     class Recording(handler):  # type: ignore[misc, valid-type]
-        def parse_request(self) -> bool:
-            parsed = bool(super().parse_request())
-            if parsed:
-                del self.headers["Accept-Encoding"]
-            return parsed
-
         def _answer(self, status: int, *args: Any, **kwargs: Any) -> None:
             if self.command in WRITES:
                 path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
