@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from syncd import limits
 from syncd.config import CallsConfig, Config
 from syncd.countries import public_holiday_country
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
@@ -67,9 +68,12 @@ def plan(
     for the interview's (calendar, key) (``syncd.routing`` chooses it), else to
     ``target_calendar`` when set, else to the interview's own calendar. An
     interview listed twice (same calendar and key) counts once, the last one
-    given. Raises ValueError for an unknown ``calls.holidays`` country code.
+    given; one whose start or end lies outside the years of syncd.limits, none.
+    Raises ValueError for an unknown ``calls.holidays`` country code.
     """
-    unique = {(i.calendar, i.key): i for i in interviews}
+    # An interview out of the years of syncd.limits (kept by an older syncd; detect
+    # skips them now) gets nothing: its follow-ups would lie past Python's dates.
+    unique = {(i.calendar, i.key): i for i in interviews if _in_years(i)}
     zone = config.timezone
     country = holidays_in_force(config.calls, zone)  # once per plan, not per interview
     days = {k: _decision_day_of(i, config, country) for k, i in unique.items()}
@@ -121,9 +125,11 @@ def _named_day(interview_date: dt.date, decision: str) -> dt.date | None:
     try:
         # A weekend date becomes the Friday before through the working-day rule,
         # which looks at earlier days first.
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    # Out of the years of syncd.limits (a decision stored by an older syncd): unknown.
+    return day if limits.in_years(day) else None
 
 
 def _end_of_week(interview_date: dt.date) -> dt.date:
@@ -392,6 +398,10 @@ def _last_day(interview: Interview) -> dt.date:
     first = start.date() if isinstance(start, dt.datetime) else start
     last = (end.date() if isinstance(end, dt.datetime) else end) - dt.timedelta(days=1)
     return max(first, last)
+
+
+def _in_years(interview: Interview) -> bool:
+    return limits.in_years(interview.start) and limits.in_years(interview.end)
 
 
 def _start_instant(interview: Interview, zone: ZoneInfo) -> dt.datetime:

@@ -547,3 +547,36 @@ def test_interview_date_of_all_day_is_its_last_day_and_of_timed_its_local_start(
     assert interview_date(multi, LONDON) == dt.date(2027, 3, 10)
     late = make("Fri 2027-03-12 23:30", "23:45", zone=ZoneInfo("UTC"))
     assert interview_date(late, ZoneInfo("Asia/Tokyo")) == dt.date(2027, 3, 13)
+
+
+# --- out of the limits (syncd/limits.py) -------------------------------------------------
+
+
+@pytest.mark.parametrize("decision", ["9999-12-31", "0001-01-01", "1899-12-31"])
+def test_a_stored_decision_out_of_range_counts_as_end_of_week(decision: str) -> None:
+    # detect reads such a date as unknown; an older syncd stored it as it was.
+    interview = make("Wed 2027-03-10 14:00", "15:00", decision=decision)
+    planned = local(plan([interview], config(), LONG_AGO), LONDON)
+    assert planned == [
+        "thank-you Wed 2027-03-10 16:00",
+        "call-morning Fri 2027-03-12 10:00",
+        "call-afternoon Fri 2027-03-12 15:00",
+    ]
+    with pytest.raises(ValueError, match="unknown decision"):
+        decision_day(dt.date(2027, 3, 10), decision, CallsConfig())
+
+
+def test_an_interview_out_of_range_gets_nothing_and_others_still_do() -> None:
+    edge = Interview(
+        source="work",
+        calendar="cal",
+        key="edge",
+        title="Interview with Edge",
+        start=dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        end=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC),
+        company="Edge",
+    )
+    control = make("Wed 2027-03-10 14:00", "15:00")
+    planned = plan([edge, control], config(), LONG_AGO)
+    assert {f.interview for f in planned} == {"ev1"}
+    assert len(planned) == 3
