@@ -16,13 +16,13 @@ import logging
 from collections.abc import Callable
 
 from providers import Provider
-from syncd import calendars, observe, routing
+from syncd import calendars, limits, observe, routing
 from syncd.apply import Writer
 from syncd.calendars import Calendars
 from syncd.config import Config, SourceConfig
 from syncd.health import Health
-from syncd.model import Action, CalendarInfo, FollowUp, ReadScope
-from syncd.planner import plan
+from syncd.model import Action, CalendarInfo, FollowUp, Interview, ReadScope
+from syncd.planner import beyond_series_limit, plan
 from syncd.reconcile import reconcile
 from syncd.state import StateStore
 
@@ -126,6 +126,8 @@ class _Pass:
         )  # fmt: skip
         if seen.guard:
             log.warning("%s", seen.guard)
+        for note in seen.notes:
+            log.warning("%s", note)
         for interview in seen.gone:
             log.info("%s: interview %r is gone", name, interview.title)
         if seen.refound:
@@ -148,10 +150,30 @@ class _Pass:
         records = self.store.records(name).values()
         marker = self.config.detect.heard_back_marker
         routed = [i for key, i in interviews.items() if key in routes.where]
+        self.warn_series_limit(routed, found)
         facts = observe.heard_back(routed, records, marker)
         self.desired = plan(facts, self.config, self.now, targets=routes.where)
         self.active = set(routes.where)
         self.gone = set(self.store.interviews(name, gone=True))
+
+    def warn_series_limit(self, interviews: list[Interview], found: Calendars) -> None:
+        """One warning, once, per series past the follow-ups limit (the planner leaves
+        its other interviews out)."""
+        name = self.source.name
+        for (calendar, series), left_out in beyond_series_limit(
+            interviews, self.config, self.now
+        ).items():
+            if self.store.first_time(name, f"series-limit {calendar} {series}"):
+                log.warning(
+                    "%s: %s: series %r: more than %d interviews; only %d of them get"
+                    " follow-ups at a time, the earliest still ahead (%d left out now)",
+                    name,
+                    found.name(calendar),
+                    limits.shown(left_out[0].title),
+                    limits.INTERVIEWS_PER_SERIES,
+                    limits.INTERVIEWS_PER_SERIES,
+                    len(left_out),
+                )
 
     def apply(self, report: PassReport, found: Calendars) -> None:
         """Carry out the actions; never in a calendar the server lists as read-only, nor

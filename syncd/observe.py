@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from syncd import limits
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
 from syncd.facts import heard_back_in_title
@@ -28,6 +30,7 @@ from syncd.model import (
     RecordStatus,
     content_fingerprint,
     followup_id,
+    instant,
 )
 from syncd.planner import FOLLOWUP_REACH
 
@@ -46,6 +49,7 @@ class Delta:
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
     ``guard``: the warning to log when the mass-deletion guard held, else "".
+    ``notes``: other warnings to log, one line each (a series cut to the limit).
     """
 
     interviews: tuple[Interview, ...] = ()
@@ -54,6 +58,7 @@ class Delta:
     deleted: tuple[FollowUpRecord, ...] = ()
     refound: tuple[str, ...] = ()
     guard: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def records(self) -> tuple[FollowUpRecord, ...]:
@@ -120,11 +125,14 @@ def observe(
     series is in ``deleted``. A full read also buries what it should have shown
     in ``scope``'s window and did not, unless it came back empty while syncd
     knew of something there (the mass-deletion guard: then nothing is buried).
+    Of a series with more than INSTANCES_PER_SERIES instances only the earliest
+    are read (syncd.limits), with one note: a known interview past them is gone.
     """
     part = observe_followups(source.name, changes, records, calendar.id)
     before = {i.key: i for i in known}
+    events, notes = within_series_limit(changes.events, config.timezone)
     found: dict[str, Interview] = {}
-    for event in changes.events:
+    for event in events:
         if not detecting or observed_id(source.name, event) is not None:
             continue
         interview = detect(event, source, config, now, known=event.key in before)
@@ -148,7 +156,7 @@ def observe(
                 " deleting nothing (mass-deletion guard)"
             )
         else:
-            keys = {e.key for e in changes.events}
+            keys = {e.key for e in events}
             gone |= {
                 key: interview
                 for key, interview in before.items()
@@ -168,7 +176,37 @@ def observe(
         gone=tuple(gone.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
         guard=guard,
+        notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes),
     )
+
+
+def within_series_limit(
+    events: Iterable[CalendarEvent], zone: dt.tzinfo
+) -> tuple[list[CalendarEvent], list[str]]:
+    """The events, with at most INSTANCES_PER_SERIES of each series: the earliest.
+
+    The same bound for every provider, whether the server expands a series
+    (Google) or the provider does (CalDAV, which may stop expanding one past the
+    limit). Returns the events kept, in their order, and one note per series cut.
+    """
+    events = list(events)
+    of_series: defaultdict[str, list[CalendarEvent]] = defaultdict(list)
+    for event in events:
+        if event.series:
+            of_series[event.series].append(event)
+    dropped: set[int] = set()
+    notes = []
+    for instances in of_series.values():
+        if len(instances) <= limits.INSTANCES_PER_SERIES:
+            continue
+        ordered = sorted(instances, key=lambda e: (_start_of(e, zone), e.key))
+        dropped |= {id(e) for e in ordered[limits.INSTANCES_PER_SERIES :]}
+        title = limits.shown(ordered[0].title)
+        notes.append(
+            f"series {title!r}: more than {limits.INSTANCES_PER_SERIES} instances in the"
+            f" window; only the first {limits.INSTANCES_PER_SERIES} are read"
+        )
+    return [e for e in events if id(e) not in dropped], notes
 
 
 def observe_followups(
@@ -335,6 +373,13 @@ def forget(
     }
     drop = {(i.calendar, i.key) for i in tombstones} - pending
     return drop | {(i.calendar, i.key) for i in live if _instant(i.end) < now - FORGET_AFTER}
+
+
+def _start_of(event: CalendarEvent, zone: dt.tzinfo) -> dt.datetime:
+    try:
+        return instant(event.start, zone)
+    except (TypeError, AttributeError):  # no usable start: last; detect names it
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _cancelled(event: CalendarEvent) -> bool:
