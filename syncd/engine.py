@@ -23,7 +23,7 @@ from syncd.config import Config, SourceConfig
 from syncd.health import Health
 from syncd.model import Action, CalendarInfo, FollowUp, Interview, ReadScope
 from syncd.planner import beyond_series_limit, plan
-from syncd.reconcile import reconcile
+from syncd.reconcile import reconcile, this_pass
 from syncd.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,14 @@ class _Pass:
         report = PassReport(name, calendars=list(found.watch.watched))
         report.failures = health.settle(found)
         self.plan(found)
-        report.actions = self.reconcile()
+        report.actions, waiting = this_pass(self.reconcile(), self.store.records(name))
+        if waiting:
+            log.warning(
+                "%s: %d writes in this pass, the most one pass makes; %d more at the next",
+                name,
+                len(report.actions),
+                waiting,
+            )
         if not dry_run:
             self.apply(report, found)
             self.forget()

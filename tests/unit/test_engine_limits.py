@@ -1,5 +1,5 @@
 """The limits of syncd/limits.py through whole passes of the engine, on the memory provider:
-what the user sees of a series that floods the window."""
+what the user sees of a series that floods the window, and of a pass with too many writes."""
 
 from __future__ import annotations
 
@@ -111,6 +111,31 @@ def test_a_flooding_series_costs_a_bounded_pass(world: World) -> None:
     assert len(world.followups()) == 3 + limits.INTERVIEWS_PER_SERIES + 2
     assert cpu < 2.0, cpu  # the bound of docs/reliability.md, with tracemalloc on (slower)
     assert peak < 200 * 2**20
+
+
+def test_a_pass_writes_at_most_the_limit_and_the_next_pass_the_rest(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    for n in range(90):  # 90 separate interviews: 270 follow-ups
+        start = dt.datetime(2026, 12, 1, 9, tzinfo=LONDON) + dt.timedelta(hours=n)
+        world.provider.put(CalendarEvent(id=f"iv{n}", calendar=world.cal, resource=f"iv{n}",
+                                         title=f"Interview with Company{n}", start=start,
+                                         end=start + dt.timedelta(minutes=30)))  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        world.run()
+    first = world.followups()
+    assert len(first) == limits.WRITES_PER_PASS
+    assert warnings(caplog) == [
+        "mem: 200 writes in this pass, the most one pass makes; 70 more at the next"
+    ]
+    caplog.clear()
+    world.now += dt.timedelta(minutes=5)
+    world.run()
+    assert len(world.followups()) == 270
+    assert warnings(caplog) == []
+    # The soonest were written first.
+    later = [f for f in world.followups() if f.id not in {g.id for g in first}]
+    assert max(f.start for f in first) <= min(f.start for f in later)
 
 
 def test_an_interview_for_the_year_9999_is_skipped_with_one_warning(
