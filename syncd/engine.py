@@ -77,6 +77,8 @@ class _Pass:
     desired: list[FollowUp] = dataclasses.field(default_factory=list)
     active: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     gone: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    # (calendar, series) cut to the limit by a read of this pass, and said so already
+    cut: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
     def run(self, *, dry_run: bool) -> PassReport:
         name = self.source.name
@@ -135,6 +137,7 @@ class _Pass:
             log.warning("%s", seen.guard)
         for note in seen.notes:
             log.warning("%s", note)
+        self.cut |= {(calendar.id, series) for series in seen.cut}
         for interview in seen.gone:
             log.info("%s: interview %r is gone", name, interview.title)
         if seen.refound:
@@ -165,12 +168,13 @@ class _Pass:
 
     def warn_series_limit(self, interviews: list[Interview], found: Calendars) -> None:
         """One warning, once, per series past the follow-ups limit (the planner leaves
-        its other interviews out)."""
+        its other interviews out), unless its read this pass said so already."""
         name = self.source.name
         for (calendar, series), left_out in beyond_series_limit(
             interviews, self.config, self.now
         ).items():
-            if self.store.first_time(name, f"series-limit {calendar} {series}"):
+            said = (calendar, series) in self.cut
+            if self.store.first_time(name, f"series-limit {calendar} {series}") and not said:
                 log.warning(
                     "%s: %s: series %r: more than %d interviews; only %d of them get"
                     " follow-ups at a time, the earliest still ahead (%d left out now)",

@@ -49,7 +49,8 @@ class Delta:
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
     ``guard``: the warning to log when the mass-deletion guard held, else "".
-    ``notes``: other warnings to log, one line each (a series cut to the limit).
+    ``notes``: other warnings to log, one line each: a series of interviews cut
+    to the limit, whose resources are in ``cut``.
     """
 
     interviews: tuple[Interview, ...] = ()
@@ -59,6 +60,7 @@ class Delta:
     refound: tuple[str, ...] = ()
     guard: str = ""
     notes: tuple[str, ...] = ()
+    cut: tuple[str, ...] = ()
 
     @property
     def records(self) -> tuple[FollowUpRecord, ...]:
@@ -130,7 +132,7 @@ def observe(
     """
     part = observe_followups(source.name, changes, records, calendar.id)
     before = {i.key: i for i in known}
-    events, notes = within_series_limit(changes.events, config.timezone)
+    events, cut = within_series_limit(changes.events, config.timezone)
     found: dict[str, Interview] = {}
     for event in events:
         if not detecting or observed_id(source.name, event) is not None:
@@ -170,24 +172,27 @@ def observe(
                 for r in here
                 if r.id not in ids | seen and scope.start <= r.start < scope.end and _gone(r)
             ]
+    notes = _series_notes(cut, found.values())
     return dataclasses.replace(
         part,
         interviews=tuple(i for key, i in found.items() if before.get(key) != i),
         gone=tuple(gone.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
         guard=guard,
-        notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes),
+        notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes.values()),
+        cut=tuple(notes),
     )
 
 
 def within_series_limit(
     events: Iterable[CalendarEvent], zone: dt.tzinfo
-) -> tuple[list[CalendarEvent], list[str]]:
+) -> tuple[list[CalendarEvent], dict[str, str]]:
     """The events, with at most INSTANCES_PER_SERIES of each series: the earliest.
 
     The same bound for every provider, whether the server expands a series
     (Google) or the provider does (CalDAV, which may stop expanding one past the
-    limit). Returns the events kept, in their order, and one note per series cut.
+    limit). Returns the events kept, in their order, and the series cut, each
+    with its title.
     """
     events = list(events)
     of_series: defaultdict[str, list[CalendarEvent]] = defaultdict(list)
@@ -195,18 +200,28 @@ def within_series_limit(
         if event.series:
             of_series[event.series].append(event)
     dropped: set[int] = set()
-    notes = []
-    for instances in of_series.values():
+    cut = {}
+    for series, instances in of_series.items():
         if len(instances) <= limits.INSTANCES_PER_SERIES:
             continue
         ordered = sorted(instances, key=lambda e: (_start_of(e, zone), e.key))
         dropped |= {id(e) for e in ordered[limits.INSTANCES_PER_SERIES :]}
-        title = limits.shown(ordered[0].title)
-        notes.append(
-            f"series {title!r}: more than {limits.INSTANCES_PER_SERIES} instances in the"
-            f" window; only the first {limits.INSTANCES_PER_SERIES} are read"
-        )
-    return [e for e in events if id(e) not in dropped], notes
+        cut[series] = ordered[0].title if isinstance(ordered[0].title, str) else ""
+    return [e for e in events if id(e) not in dropped], cut
+
+
+def _series_notes(cut: Mapping[str, str], found: Iterable[Interview]) -> dict[str, str]:
+    """A note for each series cut that holds interviews (a flood of anything else is
+    not worth a warning), by series."""
+    holding = {i.series for i in found}
+    return {
+        series: f"series {limits.shown(title)!r}: more than {limits.INSTANCES_PER_SERIES}"
+        f" instances in the window: only the first {limits.INSTANCES_PER_SERIES} are read,"
+        f" and at most {limits.INTERVIEWS_PER_SERIES} interviews of a series get follow-ups"
+        " at a time"
+        for series, title in cut.items()
+        if series in holding
+    }
 
 
 def observe_followups(

@@ -87,16 +87,33 @@ def test_a_minutely_series_gets_the_follow_ups_of_its_first_interviews_only(
     assert control == set(FollowUpKind)
     # 50 thank-yous, and two calls: one company, one decision day.
     assert len(flood) == limits.INTERVIEWS_PER_SERIES + 2
+    # One warning says both limits.
     assert warnings(caplog) == [
-        "mem: Personal: series 'Interview with Flood': more than 500 instances in the window;"
-        " only the first 500 are read",
-        "mem: Personal: series 'Interview with Flood': more than 50 interviews; only 50 of"
-        " them get follow-ups at a time, the earliest still ahead (450 left out now)",
+        "mem: Personal: series 'Interview with Flood': more than 500 instances in the window:"
+        " only the first 500 are read, and at most 50 interviews of a series get follow-ups"
+        " at a time",
     ]
     caplog.clear()
     world.now += dt.timedelta(minutes=5)
     world.run()
     assert warnings(caplog) == []  # said once; nothing of the series was read again
+
+
+def test_a_series_of_many_interviews_within_the_instance_limit_is_said_once(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.control()
+    world.flood(120, dt.timedelta(hours=1))  # 120 hourly interviews: all are read
+    with caplog.at_level(logging.WARNING):
+        world.run()
+        world.now += dt.timedelta(minutes=5)
+        world.run()
+    flood = [f for f in world.followups() if f.markers and f.markers.interview != "control"]
+    assert len({f.markers.interview for f in flood if f.markers}) == limits.INTERVIEWS_PER_SERIES
+    assert warnings(caplog) == [
+        "mem: Personal: series 'Interview with Flood': more than 50 interviews; only 50 of"
+        " them get follow-ups at a time, the earliest still ahead (70 left out now)",
+    ]
 
 
 def test_a_flooding_series_costs_a_bounded_pass(world: World) -> None:

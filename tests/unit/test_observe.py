@@ -444,9 +444,18 @@ def test_a_series_past_the_instance_limit_is_read_up_to_it_earliest_first() -> N
     keys = {i.key for i in seen.interviews}
     assert keys == {e.key for e in flood[: limits.INSTANCES_PER_SERIES]} | {"iv1"}
     assert seen.notes == (
-        "src: Personal: series 'Interview with Flood': more than 500 instances in the window;"
-        " only the first 500 are read",
+        "src: Personal: series 'Interview with Flood': more than 500 instances in the window:"
+        " only the first 500 are read, and at most 50 interviews of a series get follow-ups"
+        " at a time",
     )
+    assert seen.cut == ("flood",)
+
+
+def test_a_flood_of_no_interviews_is_cut_without_a_word() -> None:
+    standups = [dataclasses.replace(e, title="Standup") for e in minutely(600)]
+    seen = observe(ChangeSet(tuple(standups), (), "t", full=True), CAL, (), {}, SCOPE, NOW,
+                   SOURCE, CONFIG)  # fmt: skip
+    assert seen.interviews == () and seen.notes == () and seen.cut == ()
 
 
 def test_a_series_within_the_limit_is_read_whole_without_a_note() -> None:
