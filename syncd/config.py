@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from syncd import limits
 from syncd.config_schema import (
     Key,
     Kinds,
@@ -43,10 +44,9 @@ from syncd.config_values import (
     addresses,
     clock_time,
     dates,
-    delay,
     did_you_mean,
     domains,
-    duration,
+    duration_within,
     holiday_country,
     nonempty_text,
     patterns,
@@ -195,6 +195,15 @@ def zone_in_force(config: Config, account_zone: str = "") -> tuple[ZoneInfo, str
 
 
 # --- the schema: every key, its validator and its default, in one place ---
+# Every duration and date is bounded; syncd.limits says why each bound is where it is.
+_NONE = dt.timedelta(0)
+_interval = duration_within(limits.INTERVAL_MIN, limits.INTERVAL_MAX)
+_lookback = duration_within(_NONE, limits.LOOKBACK_MAX)
+_lookahead = duration_within(_NONE, limits.LOOKAHEAD_MAX)
+_delay = duration_within(_NONE, limits.DELAY_MAX, allow_zero=True)
+_followup_duration = duration_within(_NONE, limits.FOLLOWUP_DURATION_MAX)
+
+
 def _something_detects(values: Mapping[str, Any]) -> None:
     if not (values["keywords"] or values["patterns"] or values["categories"]):
         raise Invalid("nothing would be detected: set keywords, patterns or categories", "keywords")
@@ -211,7 +220,7 @@ def _later(first: str, second: str) -> Callable[[Mapping[str, Any]], None]:
 TOP = Section(
     {
         "timezone": Key(zone, system_zone_name),
-        "interval": Key(duration, "5m"),
+        "interval": Key(_interval, "5m"),
         "state_dir": Key(absolute_path, default_state_dir),
     }
 )
@@ -225,17 +234,17 @@ SECTIONS = {
             "exclude": Key(text_list, ["mock interview", "interview prep", "practice interview"]),
             "agency_domains": Key(domains, []),
             "heard_back_marker": Key(nonempty_text, "#heard-back"),
-            "lookback": Key(duration, "7d"),
-            "lookahead": Key(duration, "180d"),
+            "lookback": Key(_lookback, "7d"),
+            "lookahead": Key(_lookahead, "180d"),
         },
         DetectConfig,
         (_something_detects,),
     ),
     "thank_you": Section(
         {
-            "delay": Key(delay, "60m"),
-            "remote_delay": Key(delay, "15m"),
-            "duration": Key(duration, "30m"),
+            "delay": Key(_delay, "60m"),
+            "remote_delay": Key(_delay, "15m"),
+            "duration": Key(_followup_duration, "30m"),
             "latest": Key(clock_time, "21:00"),
             "next_day_at": Key(clock_time, "09:00"),
             "all_day_at": Key(clock_time, "18:00"),
@@ -248,7 +257,7 @@ SECTIONS = {
         {
             "morning": Key(clock_time, "10:00"),
             "afternoon": Key(clock_time, "15:00"),
-            "duration": Key(duration, "15m"),
+            "duration": Key(_followup_duration, "15m"),
             "reminders": Key(reminders, [10]),
             "holidays": Key(holiday_country, "", empty_means="the zone's country"),
             "skip_dates": Key(dates, []),

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from syncd import limits
+
 
 class Invalid(ValueError):
     """A value is wrong; the text says why, the loader adds the file and the key."""
@@ -120,13 +122,7 @@ _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?
 
 def parse_duration(value: object, *, allow_zero: bool = False) -> dt.timedelta:
     """``"90m"``, ``"7d"``, ``"1h30m"`` (units w, d, h, m, s, largest first) as a timedelta."""
-    expected = 'a duration such as "90m", "2h" or "1h30m"'
-    compact = _string(value, expected).replace(" ", "")
-    match = _DURATION.fullmatch(compact)
-    if not compact or not match:
-        raise Invalid(f"expected {expected} (units w, d, h, m, s), got {show(value)}")
-    counts = zip(match.groups(), _DURATION_UNITS.values(), strict=True)
-    seconds = sum(int(n) * unit for n, unit in counts if n)
+    seconds = _duration_seconds(value)
     try:
         result = dt.timedelta(seconds=seconds)
     except OverflowError:
@@ -136,12 +132,48 @@ def parse_duration(value: object, *, allow_zero: bool = False) -> dt.timedelta:
     return result
 
 
+def _duration_seconds(value: object) -> int:
+    expected = 'a duration such as "90m", "2h" or "1h30m"'
+    compact = _string(value, expected).replace(" ", "")
+    match = _DURATION.fullmatch(compact)
+    if not compact or not match:
+        raise Invalid(f"expected {expected} (units w, d, h, m, s), got {show(value)}")
+    counts = zip(match.groups(), _DURATION_UNITS.values(), strict=True)
+    return sum(int(n) * unit for n, unit in counts if n)
+
+
 def duration(value: object) -> dt.timedelta:
     return parse_duration(value)
 
 
 def delay(value: object) -> dt.timedelta:
     return parse_duration(value, allow_zero=True)
+
+
+def duration_within(
+    low: dt.timedelta, high: dt.timedelta, *, allow_zero: bool = False
+) -> Validator:
+    """A validator of a duration from ``low`` to ``high`` (syncd.limits says why each bound)."""
+
+    def check(value: object) -> dt.timedelta:
+        if _duration_seconds(value) > high.total_seconds():  # before it can overflow
+            raise Invalid(f"{show(value)} is too long: at most {_spelled(high)}")
+        result = parse_duration(value, allow_zero=allow_zero)
+        if result < low:
+            raise Invalid(f"{show(value)} is too short: at least {_spelled(low)}")
+        return result
+
+    return check
+
+
+def _spelled(value: dt.timedelta) -> str:
+    """A bound as a user reads it and would write it: 366 days ("366d")."""
+    seconds = int(value.total_seconds())
+    for unit, size, word in (("d", 86400, "day"), ("h", 3600, "hour"), ("m", 60, "minute")):
+        if seconds % size == 0:
+            count = seconds // size
+            return f'{count} {word}{"s" if count != 1 else ""} ("{count}{unit}")'
+    return f'{seconds} seconds ("{seconds}s")'
 
 
 def clock_time(value: object) -> dt.time:
@@ -260,7 +292,7 @@ def reminders(value: object) -> tuple[int, ...]:
 
 
 def dates(value: object) -> tuple[dt.date, ...]:
-    """ISO dates: TOML dates or ``"YYYY-MM-DD"`` strings; sorted."""
+    """ISO dates: TOML dates or ``"YYYY-MM-DD"`` strings, in the years of syncd.limits; sorted."""
     found = set()
     for item in _list(value, "a list of dates such as [2025-12-24]"):
         day = item if isinstance(item, dt.date) and not isinstance(item, dt.datetime) else None
@@ -269,6 +301,9 @@ def dates(value: object) -> tuple[dt.date, ...]:
                 day = dt.date.fromisoformat(item)
         if day is None:
             raise Invalid(f"expected dates such as 2025-12-24, found {show(item)}")
+        if not limits.in_years(day):
+            years = f"{limits.FIRST_YEAR} to {limits.LAST_YEAR}"
+            raise Invalid(f"{day.isoformat()} is out of range: dates in the years {years}")
         found.add(day)
     return tuple(sorted(found))
 

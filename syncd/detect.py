@@ -6,12 +6,14 @@ here; a problem with one event is at most one logged warning naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import re
 from zoneinfo import ZoneInfo
 
+from syncd import limits
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.domains import in_domains, mail_domain, names_no_employer, org_name
 from syncd.facts import (
@@ -62,16 +64,19 @@ def detect(
     midnight in ``config.timezone``. ``known``: the event was an interview
     before; the lookback bounds discovery only, so it stays one however long
     ago it ended (the lookahead still applies). Never raises: an event that
-    cannot be read logs one warning naming it and yields None (or an interview
-    with default facts, when only its facts are unreadable).
+    cannot be read, or whose time lies outside the years of syncd.limits, logs
+    one warning naming it and yields None (or an interview with default facts,
+    when only its facts are unreadable). A title or description longer than
+    syncd.limits allows is cut, with one warning when the event is an interview.
     """
+    event, cut = _cut_to_limits(event)
     try:
         if not is_interview(event, source, config, now, known=known):
             return None
     except Exception as exc:
-        log.warning("event %s skipped: %s", _name(event), exc)
+        log.warning("%s: event %s skipped: %s", _where(source, event), _name(event), exc)
         return None
-    problems: list[str] = []
+    problems: list[str] = list(cut)
     try:
         interview = _interview(event, source, config.detect, problems)
     except Exception as exc:
@@ -87,8 +92,27 @@ def detect(
             series=_text(event.series),
         )
     if problems:
-        log.warning("interview %s: %s", _name(event), "; ".join(problems))
+        what = "; ".join(problems)
+        log.warning("%s: interview %s: %s", _where(source, event), _name(event), what)
     return interview
+
+
+def _cut_to_limits(event: CalendarEvent) -> tuple[CalendarEvent, list[str]]:
+    """The event with its title, description and location cut to syncd.limits; what was cut."""
+    title, description, location = event.title, event.description, event.location
+    cut = []
+    if isinstance(title, str) and len(title) > limits.TITLE_CHARS:
+        title = title[: limits.TITLE_CHARS]
+        cut.append(f"title cut to its first {limits.TITLE_CHARS:,} characters")
+    if isinstance(description, str) and len(description) > limits.DESCRIPTION_CHARS:
+        description = description[: limits.DESCRIPTION_CHARS]
+        cut.append(f"description cut to its first {limits.DESCRIPTION_CHARS:,} characters")
+    if isinstance(location, str) and len(location) > limits.DESCRIPTION_CHARS:
+        location = location[: limits.DESCRIPTION_CHARS]
+        cut.append(f"location cut to its first {limits.DESCRIPTION_CHARS:,} characters")
+    if not cut:
+        return event, []
+    return dataclasses.replace(event, title=title, description=description, location=location), cut
 
 
 def is_interview(
@@ -159,6 +183,12 @@ def _declined(event: CalendarEvent, source: SourceConfig) -> bool:
 def _in_window(
     event: CalendarEvent, tz: ZoneInfo, now: dt.datetime, rules: DetectConfig, known: bool
 ) -> bool:
+    for value in (event.start, event.end):
+        if isinstance(value, dt.date) and not limits.in_years(value):
+            raise ValueError(
+                f"its time {value.isoformat()} is out of range"
+                f" (years {limits.FIRST_YEAR} to {limits.LAST_YEAR})"
+            )
     start = _instant(event.start, tz)
     if start is None:
         raise ValueError("it has no usable start time")
@@ -213,7 +243,9 @@ def _interview(
     if said := facts.get("decision", ""):
         normalised = normalise_decision(said)
         if normalised is None:
-            problems.append(f"decision {said!r} not understood; using {DEFAULT_DECISION!r}")
+            problems.append(
+                f"decision {limits.shown(said)!r} not understood; using {DEFAULT_DECISION!r}"
+            )
         else:
             decision = normalised
 
@@ -356,8 +388,13 @@ def _texts(values: object) -> tuple[str, ...]:
 
 
 def _name(event: CalendarEvent) -> str:
-    """How a log line names an event: its title and id."""
+    """How a log line names an event: its title (cut, control characters dropped) and id."""
     try:
-        return f"{_text(event.title)!r} ({event.key})"
+        return f"{limits.shown(_text(event.title))!r} ({limits.shown(event.key, 80)})"
     except Exception:
-        return repr(event)
+        return "an unreadable event"
+
+
+def _where(source: SourceConfig, event: CalendarEvent) -> str:
+    """How a log line names where an event is: the source, and the calendar's id."""
+    return f"{source.name}: {limits.shown(_text(event.calendar), 120)}"

@@ -13,6 +13,8 @@ import html.parser
 import re
 import urllib.parse
 
+from syncd import limits
+
 # --- HTML descriptions (Google's web editor) ----------------------------------------
 
 _BLOCK_TAGS = frozenset({
@@ -229,10 +231,12 @@ _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$
 
 
 def _iso(year: str, month: str, day: str) -> str | None:
+    # A date outside the years of syncd.limits is no decision anyone stated.
     try:
-        return dt.date(int(year), int(month), int(day)).isoformat()
+        date = dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
+    return date.isoformat() if limits.in_years(date) else None
 
 
 def normalise_decision(text: str) -> str | None:
@@ -240,7 +244,8 @@ def normalise_decision(text: str) -> str | None:
 
     Returns ``"end of week"``, ``"end of next week"``, ``"next week"``, a lowercase
     English weekday (``"fri"`` -> ``"friday"``) or an ISO date ``YYYY-MM-DD`` (also
-    read from ``2026/12/04`` or ``4 December 2026``). Case, spacing, a trailing
+    read from ``2026/12/04`` or ``4 December 2026``) in the years of syncd.limits
+    (``9999-12-31`` cannot be read). Case, spacing, a trailing
     full stop, a parenthesised remark and lead words like "by" do not matter.
     """
     norm = re.sub(r"\([^()]*\)", " ", (text or "").casefold())

@@ -126,11 +126,19 @@ class Interview:
 
 
 def instant(value: dt.datetime | dt.date, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
-    """``value`` as an aware UTC instant; a naive time, or a date (its midnight), is in ``zone``."""
-    if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
-        return aware.astimezone(dt.UTC)
-    return dt.datetime.combine(value, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    """``value`` as an aware UTC instant; a naive time, or a date (its midnight), is in ``zone``.
+
+    A time in the years 1 or 9999 that a zone's offset would carry past Python's
+    dates is the earliest or latest instant there is: never an OverflowError.
+    """
+    try:
+        if isinstance(value, dt.datetime):
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+            return aware.astimezone(dt.UTC)
+        return dt.datetime.combine(value, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if value.year < dt.MAXYEAR // 2 else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)
 
 
 def followup_id(source: str, calendar: str, interview: str, kind: FollowUpKind) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from syncd import limits
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
 from syncd.facts import heard_back_in_title
@@ -28,6 +30,7 @@ from syncd.model import (
     RecordStatus,
     content_fingerprint,
     followup_id,
+    instant,
 )
 from syncd.planner import FOLLOWUP_REACH
 
@@ -46,6 +49,8 @@ class Delta:
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
     ``guard``: the warning to log when the mass-deletion guard held, else "".
+    ``notes``: other warnings to log, one line each: a series of interviews cut
+    to the limit, whose resources are in ``cut``.
     """
 
     interviews: tuple[Interview, ...] = ()
@@ -54,6 +59,8 @@ class Delta:
     deleted: tuple[FollowUpRecord, ...] = ()
     refound: tuple[str, ...] = ()
     guard: str = ""
+    notes: tuple[str, ...] = ()
+    cut: tuple[str, ...] = ()
 
     @property
     def records(self) -> tuple[FollowUpRecord, ...]:
@@ -120,11 +127,14 @@ def observe(
     series is in ``deleted``. A full read also buries what it should have shown
     in ``scope``'s window and did not, unless it came back empty while syncd
     knew of something there (the mass-deletion guard: then nothing is buried).
+    Of a series with more than INSTANCES_PER_SERIES instances only the earliest
+    are read (syncd.limits), with one note: a known interview past them is gone.
     """
     part = observe_followups(source.name, changes, records, calendar.id)
     before = {i.key: i for i in known}
+    events, cut = within_series_limit(changes.events, config.timezone)
     found: dict[str, Interview] = {}
-    for event in changes.events:
+    for event in events:
         if not detecting or observed_id(source.name, event) is not None:
             continue
         interview = detect(event, source, config, now, known=event.key in before)
@@ -148,7 +158,7 @@ def observe(
                 " deleting nothing (mass-deletion guard)"
             )
         else:
-            keys = {e.key for e in changes.events}
+            keys = {e.key for e in events}
             gone |= {
                 key: interview
                 for key, interview in before.items()
@@ -162,13 +172,56 @@ def observe(
                 for r in here
                 if r.id not in ids | seen and scope.start <= r.start < scope.end and _gone(r)
             ]
+    notes = _series_notes(cut, found.values())
     return dataclasses.replace(
         part,
         interviews=tuple(i for key, i in found.items() if before.get(key) != i),
         gone=tuple(gone.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
         guard=guard,
+        notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes.values()),
+        cut=tuple(notes),
     )
+
+
+def within_series_limit(
+    events: Iterable[CalendarEvent], zone: dt.tzinfo
+) -> tuple[list[CalendarEvent], dict[str, str]]:
+    """The events, with at most INSTANCES_PER_SERIES of each series: the earliest.
+
+    The same bound for every provider, whether the server expands a series
+    (Google) or the provider does (CalDAV, which may stop expanding one past the
+    limit). Returns the events kept, in their order, and the series cut, each
+    with its title.
+    """
+    events = list(events)
+    of_series: defaultdict[str, list[CalendarEvent]] = defaultdict(list)
+    for event in events:
+        if event.series:
+            of_series[event.series].append(event)
+    dropped: set[int] = set()
+    cut = {}
+    for series, instances in of_series.items():
+        if len(instances) <= limits.INSTANCES_PER_SERIES:
+            continue
+        ordered = sorted(instances, key=lambda e: (_start_of(e, zone), e.key))
+        dropped |= {id(e) for e in ordered[limits.INSTANCES_PER_SERIES :]}
+        cut[series] = ordered[0].title if isinstance(ordered[0].title, str) else ""
+    return [e for e in events if id(e) not in dropped], cut
+
+
+def _series_notes(cut: Mapping[str, str], found: Iterable[Interview]) -> dict[str, str]:
+    """A note for each series cut that holds interviews (a flood of anything else is
+    not worth a warning), by series."""
+    holding = {i.series for i in found}
+    return {
+        series: f"series {limits.shown(title)!r}: more than {limits.INSTANCES_PER_SERIES}"
+        f" instances in the window: only the first {limits.INSTANCES_PER_SERIES} are read,"
+        f" and at most {limits.INTERVIEWS_PER_SERIES} interviews of a series get follow-ups"
+        " at a time"
+        for series, title in cut.items()
+        if series in holding
+    }
 
 
 def observe_followups(
@@ -335,6 +388,13 @@ def forget(
     }
     drop = {(i.calendar, i.key) for i in tombstones} - pending
     return drop | {(i.calendar, i.key) for i in live if _instant(i.end) < now - FORGET_AFTER}
+
+
+def _start_of(event: CalendarEvent, zone: dt.tzinfo) -> dt.datetime:
+    try:
+        return instant(event.start, zone)
+    except (TypeError, AttributeError):  # no usable start: last; detect names it
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _cancelled(event: CalendarEvent) -> bool:

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from syncd import limits
 from syncd.config import CallsConfig, Config
 from syncd.countries import public_holiday_country
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
@@ -67,9 +68,16 @@ def plan(
     for the interview's (calendar, key) (``syncd.routing`` chooses it), else to
     ``target_calendar`` when set, else to the interview's own calendar. An
     interview listed twice (same calendar and key) counts once, the last one
-    given. Raises ValueError for an unknown ``calls.holidays`` country code.
+    given; one whose start or end lies outside the years of syncd.limits, none;
+    nor those of a series past its first INTERVIEWS_PER_SERIES (``beyond_series_limit``).
+    Raises ValueError for an unknown ``calls.holidays`` country code.
     """
-    unique = {(i.calendar, i.key): i for i in interviews}
+    # An interview out of the years of syncd.limits (kept by an older syncd; detect
+    # skips them now) gets nothing: its follow-ups would lie past Python's dates.
+    unique = {(i.calendar, i.key): i for i in interviews if _in_years(i)}
+    for left_out in beyond_series_limit(unique.values(), config, now).values():
+        for interview in left_out:
+            del unique[(interview.calendar, interview.key)]
     zone = config.timezone
     country = holidays_in_force(config.calls, zone)  # once per plan, not per interview
     days = {k: _decision_day_of(i, config, country) for k, i in unique.items()}
@@ -82,6 +90,34 @@ def plan(
         if k in callers and not interview.heard_back:
             planned.extend(_calls(interview, days[k], config, target))
     return sorted((f for f in planned if f.start > now), key=lambda f: (f.start, f.id))
+
+
+def beyond_series_limit(
+    interviews: Iterable[Interview], config: Config, now: dt.datetime
+) -> dict[tuple[str, str], list[Interview]]:
+    """The interviews of each series (calendar, series) that get no follow-ups: those
+    past the first INTERVIEWS_PER_SERIES (syncd.limits); series within it are not listed.
+
+    The first are the earliest whose follow-ups may still lie ahead (ended less
+    than FOLLOWUP_REACH ago), then the ones before them, latest first: as the
+    series goes on, its later interviews move up.
+    """
+    of_series: dict[tuple[str, str], list[Interview]] = {}
+    for interview in interviews:
+        if interview.series:
+            of_series.setdefault((interview.calendar, interview.series), []).append(interview)
+    recent = now - FOLLOWUP_REACH
+
+    def rank(interview: Interview) -> tuple[bool, float, str]:
+        start = _start_instant(interview, config.timezone).timestamp()
+        over = _end_instant(interview, config.timezone) < recent
+        return over, -start if over else start, interview.key
+
+    return {
+        series: sorted(members, key=rank)[limits.INTERVIEWS_PER_SERIES :]
+        for series, members in of_series.items()
+        if len(members) > limits.INTERVIEWS_PER_SERIES
+    }
 
 
 def interview_date(interview: Interview, zone: ZoneInfo) -> dt.date:
@@ -121,9 +157,11 @@ def _named_day(interview_date: dt.date, decision: str) -> dt.date | None:
     try:
         # A weekend date becomes the Friday before through the working-day rule,
         # which looks at earlier days first.
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    # Out of the years of syncd.limits (a decision stored by an older syncd): unknown.
+    return day if limits.in_years(day) else None
 
 
 def _end_of_week(interview_date: dt.date) -> dt.date:
@@ -394,7 +432,17 @@ def _last_day(interview: Interview) -> dt.date:
     return max(first, last)
 
 
+def _in_years(interview: Interview) -> bool:
+    return limits.in_years(interview.start) and limits.in_years(interview.end)
+
+
 def _start_instant(interview: Interview, zone: ZoneInfo) -> dt.datetime:
     if isinstance(interview.start, dt.datetime):
         return _local(interview.start, zone).astimezone(dt.UTC)
     return _at(interview.start, dt.time(0, 0), zone).astimezone(dt.UTC)
+
+
+def _end_instant(interview: Interview, zone: ZoneInfo) -> dt.datetime:
+    if isinstance(interview.end, dt.datetime):
+        return _local(interview.end, zone).astimezone(dt.UTC)
+    return _at(interview.end, dt.time(0, 0), zone).astimezone(dt.UTC)

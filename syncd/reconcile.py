@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from syncd import limits
 from syncd.model import Action, CalendarEvent, FollowUp, FollowUpRecord, Op, RecordStatus
 
 # Records in these states are the user's now, or gone: syncd writes nothing to them.
@@ -81,6 +82,24 @@ def reconcile(
             )
         )
     return actions
+
+
+def this_pass(
+    actions: Iterable[Action],
+    records: Mapping[str, FollowUpRecord],
+    limit: int = limits.WRITES_PER_PASS,
+) -> tuple[list[Action], int]:
+    """The writes of one pass: at most ``limit`` (syncd.limits), those of the soonest
+    follow-ups first; and how many wait for the next pass, which finds them again."""
+    ordered = sorted(actions, key=lambda a: _when(a, records))
+    return ordered[:limit], max(0, len(ordered) - limit)
+
+
+def _when(action: Action, records: Mapping[str, FollowUpRecord]) -> dt.datetime:
+    if action.followup is not None:
+        return action.followup.start.astimezone(dt.UTC)
+    record = records.get(action.followup_id)
+    return record.start.astimezone(dt.UTC) if record else dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def record_for(followup: FollowUp, event: CalendarEvent) -> FollowUpRecord:

@@ -17,12 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 from icalendar.prop import vDuration
 
+from providers.caldav import recurrence
+from providers.caldav.budget import cpu_budget
 from providers.caldav.salvage import ObjectError as ObjectError
 from providers.caldav.salvage import read_calendar, unfold
 from providers.caldav.zones import make_aware, own_zones, standardise
+from syncd import limits
 from syncd.model import (
     Attendee,
     CalendarEvent,
@@ -109,39 +111,33 @@ def parse_object(
     stands for (the caller knows where follow-ups are written). Timed values come back aware
     in ``tz``; floating times and TZIDs nobody can resolve are read in ``tz``
     (the latter with one warning). A VEVENT that cannot be read is skipped with
-    a warning. Raises ObjectError when the text is not iCalendar at all.
+    a warning. Bounded (syncd.limits): a series gives at most INSTANCES_PER_SERIES
+    instances, plus one when it has more (the core says so); titles and
+    descriptions are read one character past their limits (the core cuts them
+    and says so); an object that takes more than OBJECT_SECONDS of CPU to read
+    gives nothing, with one warning. Raises ObjectError when the text is not
+    iCalendar at all.
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    cal, problem = standardise(read_calendar(text, resource))
-    if problem:
-        log.warning("%s: %s", resource, problem)
-    zones = own_zones(cal)
+    parsed = read_calendar(text, resource)
     readable: list[icalendar.Component] = []
-    unresolved: dict[str, str] = {}  # TZID -> the first event using it
-    for vevent in [c for c in cal.subcomponents if c.name == "VEVENT"]:
-        why = _broken(vevent)
-        if why:
-            log.warning("%s: skipping unreadable VEVENT %s: %s", resource, _describe(vevent), why)
-            continue
-        for name in _SINGLE:  # some writers repeat them; the first one counts
-            if isinstance(vevent.get(name), list):
-                vevent[name] = _first(vevent, name)
-        for tzid in make_aware(vevent, zones, tz):
-            unresolved.setdefault(tzid, _describe(vevent))
-        readable.append(vevent)
-    for tzid, event in unresolved.items():
-        log.warning("%s: VEVENT %s: unknown TZID %r, read in %s", resource, event, tzid, tz)
-    components = readable
+    # What can run away (dateutil's zones and rules) runs within a CPU budget.
+    with cpu_budget(limits.OBJECT_SECONDS) as budget:
+        cal = _readable(parsed, resource, tz, readable)
+        components = readable
+        if any(_is_master(c) and ("RRULE" in c or "RDATE" in c) for c in readable):
+            components = _expanded(cal, readable, resource, start, end)
+    if budget.over:
+        log.warning(
+            "%s: skipped: reading it took more than %g s of CPU (a recurrence rule or a"
+            " time zone that cannot be expanded at a bounded cost)",
+            resource,
+            limits.OBJECT_SECONDS,
+        )
+        return []
     series = (
         resource if any(not _is_master(c) or "RRULE" in c or "RDATE" in c for c in readable) else ""
     )
-    if any(_is_master(c) and ("RRULE" in c or "RDATE" in c) for c in readable):
-        cal.subcomponents = [c for c in cal.subcomponents if c.name != "VEVENT"] + readable
-        try:
-            components = list(recurring_ical_events.of(cal).between(start, end))
-        except Exception as error:  # untrusted input: the library fails in many ways
-            log.warning("%s: cannot expand series %s: %s", resource, _describe(readable[0]), error)
-            return []
     me_set = {address.casefold() for address in me}
     events = []
     for c in components:
@@ -151,6 +147,49 @@ def parse_object(
         except Exception as error:  # a value no check above foresaw: lose this one only
             log.warning("%s: skipping unreadable VEVENT %s: %s", resource, _describe(c), error)
     return events
+
+
+def _readable(
+    parsed: icalendar.Calendar, resource: str, tz: ZoneInfo, readable: list[icalendar.Component]
+) -> icalendar.Calendar:
+    """The calendar with X-WR-TIMEZONE applied; its VEVENTs that can be read go to
+    ``readable``, every time in them aware (one warning per TZID that fell back)."""
+    cal, problem = standardise(parsed)
+    if problem:
+        log.warning("%s: %s", resource, problem)
+    zones = own_zones(cal)
+    unresolved: dict[str, tuple[str, str]] = {}  # TZID -> (why, the first event using it)
+    for vevent in [c for c in cal.subcomponents if c.name == "VEVENT"]:
+        why = _broken(vevent)
+        if why:
+            log.warning("%s: skipping unreadable VEVENT %s: %s", resource, _describe(vevent), why)
+            continue
+        for name in _SINGLE:  # some writers repeat them; the first one counts
+            if isinstance(vevent.get(name), list):
+                vevent[name] = _first(vevent, name)
+        for tzid, reason in make_aware(vevent, zones, tz).items():
+            unresolved.setdefault(tzid, (reason, _describe(vevent)))
+        readable.append(vevent)
+    for tzid, (reason, event) in unresolved.items():
+        log.warning("%s: VEVENT %s: %s %r, read in %s", resource, event, reason, tzid, tz)
+    return cal
+
+
+def _expanded(
+    cal: icalendar.Calendar,
+    readable: list[icalendar.Component],
+    resource: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[icalendar.Component]:
+    """The instances of the object's series in [start, end) (recurrence.instances); none,
+    with one warning, when the series cannot be expanded."""
+    cal.subcomponents = [c for c in cal.subcomponents if c.name != "VEVENT"] + readable
+    try:
+        return recurrence.instances(cal, start, end, limits.INSTANCES_PER_SERIES)
+    except Exception as error:  # untrusted input: the library fails in many ways
+        log.warning("%s: cannot expand series %s: %s", resource, _describe(readable[0]), error)
+        return []
 
 
 def _broken(vevent: icalendar.Component) -> str:
@@ -176,7 +215,8 @@ def _dts(prop: Any) -> list[Any]:
 
 
 def _describe(vevent: icalendar.Component) -> str:
-    text = f"{_text(vevent.get('UID')).strip()!r} ({_text(vevent.get('SUMMARY'))!r})"
+    uid, summary = _text(vevent.get("UID"), 200).strip(), _text(vevent.get("SUMMARY"), 200)
+    text = f"{limits.shown(uid, 80)!r} ({limits.shown(summary)!r})"
     if "RECURRENCE-ID" in vevent:
         with contextlib.suppress(Exception):  # unreadable: name the event without it
             text += f" RECURRENCE-ID {_recurrence_text(_value(vevent, 'RECURRENCE-ID'))}"
@@ -200,12 +240,12 @@ def _to_event(
     return CalendarEvent(
         id=_text(c.get("UID")) or resource,
         calendar=calendar,
-        title=_text(c.get("SUMMARY")),
+        title=_text(c.get("SUMMARY"), limits.TITLE_CHARS + 1),
         start=start.astimezone(tz) if isinstance(start, dt.datetime) else start,
         end=end.astimezone(tz) if isinstance(end, dt.datetime) else end,
         recurrence_id="" if recurrence is None else _recurrence_text(recurrence),
-        description=_text(c.get("DESCRIPTION")),
-        location=_text(c.get("LOCATION")),
+        description=_text(c.get("DESCRIPTION"), limits.DESCRIPTION_CHARS + 1),
+        location=_text(c.get("LOCATION"), limits.DESCRIPTION_CHARS + 1),
         status=(_text(c.get("STATUS")) or "confirmed").lower(),
         attendees=tuple(_attendee(a, me) for a in _all(c, "ATTENDEE")),
         organizer=_attendee(_first(c, "ORGANIZER"), me) if "ORGANIZER" in c else None,
@@ -256,10 +296,14 @@ def _all(c: icalendar.Component, name: str) -> list[Any]:
     return [] if found is None else found if isinstance(found, list) else [found]
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, chars: int | None = None) -> str:
+    """A property's text; with ``chars``, its first ``chars`` characters (sliced before
+    it is copied: a series shares one long value between its instances)."""
     if isinstance(value, list):
         value = value[0] if value else None
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    return str(value[:chars] if chars is not None and isinstance(value, str) else value)
 
 
 def _attendee(address: Any, me: set[str]) -> Attendee:

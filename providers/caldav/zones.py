@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import warnings
 import zoneinfo
@@ -20,8 +21,12 @@ from typing import Any
 
 import icalendar
 import x_wr_timezone
+from dateutil.rrule import rrulestr
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from providers.caldav.budget import cpu_budget
+from syncd import limits
 
 # "/mozilla.org/20050126_1/Europe/Berlin" means Europe/Berlin; icalendar says so
 # with a UserWarning on every read, which would flood a daemon's log.
@@ -178,48 +183,109 @@ def own_zones(cal: icalendar.Calendar) -> dict[str, icalendar.Component]:
     }
 
 
+UNKNOWN = "unknown TZID"
+
+
 def make_aware(
     component: icalendar.Component, own: dict[str, icalendar.Component], fallback: dt.tzinfo
-) -> set[str]:
+) -> dict[str, str]:
     """Set the zone of every date-time of the component, in place.
 
     icalendar's own choice is not trusted: it caches VTIMEZONEs per TZID for the
     whole process, so another object's definition could win. A TZID means the
     zone its name names (IANA, Windows, Outlook display name), else this
-    object's VTIMEZONE of that TZID, else ``fallback``; floating times get
-    ``fallback``; UTC stays UTC. Returns the TZIDs that fell back (for one
-    warning), empty when all resolved.
+    object's VTIMEZONE of that TZID when it can be used at a bounded cost
+    (``zone_from_definition``), else ``fallback``; floating times get
+    ``fallback``; UTC stays UTC. Returns the TZIDs that fell back, each with
+    why (for one warning), empty when all resolved.
     """
-    unresolved: set[str] = set()
+    unresolved: dict[str, str] = {}
     for prop in _datetime_props(component):
         tzid = prop.params.get("TZID")
-        zone = _resolve(str(tzid), own) if tzid else None
+        zone, why = _resolve(str(tzid), own) if tzid else (None, "")
         values = prop.dts if isinstance(prop, icalendar.vDDDLists) else [prop]
         for value in values:
             new = _zoned(value.dt, zone or fallback, force=bool(tzid))
             if new is not None:
                 value.dt = new
                 if tzid and zone is None:
-                    unresolved.add(str(tzid))
+                    unresolved[str(tzid)] = why
     return unresolved
 
 
-def _resolve(tzid: str, own: dict[str, icalendar.Component]) -> dt.tzinfo | None:
+def _resolve(tzid: str, own: dict[str, icalendar.Component]) -> tuple[dt.tzinfo | None, str]:
     zone = zone_by_name(tzid)
-    if zone is None and tzid in own:
-        return _zone_from_definition(own[tzid].to_ical())
-    return zone
+    if zone is not None:
+        return zone, ""
+    if tzid in own:
+        return zone_from_definition(own[tzid].to_ical())
+    return None, UNKNOWN
 
 
 @functools.lru_cache(maxsize=64)
-def _zone_from_definition(vtimezone: bytes) -> dt.tzinfo | None:
-    """A zone built from VTIMEZONE text, shared by objects with the same definition."""
+def zone_from_definition(vtimezone: bytes) -> tuple[dt.tzinfo | None, str]:
+    """A zone built from VTIMEZONE text, shared by objects with the same definition; or
+    None and why not.
+
+    dateutil walks a zone's rules from their DTSTART on every conversion, so a
+    definition is used only when it has at most ZONE_TRANSITIONS transitions up
+    to LAST_YEAR, counted within ZONE_SECONDS of CPU (syncd.limits).
+    """
     try:
         definition = icalendar.Timezone.from_ical(vtimezone)
-        zone: dt.tzinfo | None = definition.to_tz(lookup_tzid=False)  # type: ignore[attr-defined]
-        return zone
     except Exception:  # an unusable definition is like none
-        return None
+        return None, UNKNOWN
+    why = _past_limits(definition)
+    if why:
+        return None, why
+    try:
+        zone: dt.tzinfo | None = definition.to_tz(lookup_tzid=False)  # type: ignore[attr-defined]
+    except Exception:
+        return None, UNKNOWN
+    return zone, ""
+
+
+def _past_limits(definition: icalendar.Component) -> str:
+    """Why a VTIMEZONE would cost too much to use (the start of a warning ending with
+    its TZID), or ""."""
+    room = limits.ZONE_TRANSITIONS + 1  # one more is enough to know
+    with cpu_budget(limits.ZONE_SECONDS) as budget:
+        for part in definition.walk():
+            if part.name in ("STANDARD", "DAYLIGHT"):
+                room -= sum(1 for _ in itertools.islice(_onsets(part), room))
+    if budget.over:
+        return f"its VTIMEZONE takes more than {limits.ZONE_SECONDS:g} s of CPU to read: TZID"
+    if room <= 0:
+        return (
+            f"its VTIMEZONE has more than {limits.ZONE_TRANSITIONS:,} transitions"
+            f" up to {limits.LAST_YEAR}: TZID"
+        )
+    return ""
+
+
+def _onsets(part: icalendar.Component) -> Iterator[dt.date]:
+    """The onsets up to LAST_YEAR a STANDARD or DAYLIGHT part names (its DTSTART, RDATEs
+    and RRULE), the rule's lazily. What cannot be read here is left to icalendar."""
+    first = getattr(part.get("DTSTART"), "dt", None)
+    if not isinstance(first, dt.datetime):
+        return
+    first = first.replace(tzinfo=None)
+    found = part.get("RDATE")
+    rdates = [
+        value.dt
+        for prop in (found if isinstance(found, list) else [found] if found is not None else [])
+        for value in getattr(prop, "dts", [])
+    ]
+    yield from (d for d in [first, *rdates] if isinstance(d, dt.date) and limits.in_years(d))
+    if "RRULE" not in part:
+        return
+    try:
+        rule_text = part["RRULE"].to_ical()
+        text = rule_text.decode() if isinstance(rule_text, bytes) else str(rule_text)
+        rule = rrulestr(text, dtstart=first, ignoretz=True)
+    except Exception:
+        return
+    yield from itertools.takewhile(lambda moment: moment.year <= limits.LAST_YEAR, rule)
 
 
 def _datetime_props(component: icalendar.Component) -> Iterator[Any]:

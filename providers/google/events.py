@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from syncd import limits
 from syncd.model import (
     Attendee,
     CalendarEvent,
@@ -44,18 +45,19 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
     ``me`` holds the source's own addresses (lowercase), besides Google's ``self``.
     An instance of a series names it in ``series`` (``recurringEventId``); an
     event whose id has the form of a follow-up id stands for that slot (syncd
-    inserts follow-ups under their own id). Raises ValueError when the start or
-    end cannot be read.
+    inserts follow-ups under their own id). Title, description and location are
+    read one character past their limits (syncd.limits). Raises ValueError when
+    the start or end cannot be read.
     """
     default_zone = item.get("start", {}).get("timeZone")
     return CalendarEvent(
         id=item["id"],
         calendar=calendar,
-        title=item.get("summary", ""),
+        title=_text(item.get("summary"), limits.TITLE_CHARS + 1),
         start=when_of(item.get("start"), default_zone),
         end=when_of(item.get("end"), default_zone),
-        description=item.get("description", ""),
-        location=item.get("location", ""),
+        description=_text(item.get("description"), limits.DESCRIPTION_CHARS + 1),
+        location=_text(item.get("location"), limits.DESCRIPTION_CHARS + 1),
         status=item.get("status", "confirmed"),
         attendees=tuple(_person(a, me) for a in item.get("attendees", ())),
         organizer=_person(item["organizer"], me) if item.get("organizer") else None,
@@ -68,6 +70,12 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
         slot=item["id"] if is_followup_id(item["id"]) else "",
         event_type=item.get("eventType", "default"),
     )
+
+
+def _text(value: object, chars: int) -> str:
+    """A text field read up to one character past its limit (syncd.limits): the core
+    cuts it to the limit and says so."""
+    return value[:chars] if isinstance(value, str) else ""
 
 
 def when_of(value: Mapping[str, Any] | None, zone_name: str | None = None) -> When:

@@ -14,6 +14,7 @@ from providers import config_sections
 from providers.caldav.settings import DavSettings
 from providers.google.settings import GoogleSettings
 from syncd import config as cfg
+from syncd import config_values
 from syncd.config import (
     CallsConfig,
     Config,
@@ -215,8 +216,8 @@ def test_google_source_paths_expand_home(machine: Path) -> None:
     ],
 )
 def test_durations(text: str, expected: dt.timedelta) -> None:
-    assert cfg.duration(text) == expected
-    assert cfg.duration(format_duration(expected)) == expected
+    assert config_values.duration(text) == expected
+    assert config_values.duration(format_duration(expected)) == expected
 
 
 @pytest.mark.parametrize(
@@ -224,7 +225,7 @@ def test_durations(text: str, expected: dt.timedelta) -> None:
 )
 def test_bad_durations(text: str) -> None:
     with pytest.raises(cfg.Invalid):
-        cfg.duration(text)
+        config_values.duration(text)
 
 
 def test_zero_delay_is_allowed_for_thank_you_delays_only() -> None:

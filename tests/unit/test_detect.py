@@ -750,3 +750,84 @@ def test_detect_config_defaults_match_spec() -> None:
     assert defaults.keywords == ("interview",)
     assert defaults.exclude == ("mock interview", "interview prep", "practice interview")
     assert defaults.heard_back_marker == "#heard-back"
+
+
+# --- out of the limits (syncd/limits.py) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "said", ["9999-12-31", "0001-01-01", "99999-01-01", "1899-12-31", "31 December 9999"]
+)
+def test_decision_dates_out_of_range_are_unknown_with_one_warning(
+    said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ev = event("Interview with Acme", description=f"decision: {said}")
+    with caplog.at_level(logging.WARNING):
+        assert found(ev).decision == "end of week"
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert message.startswith("work: cal: interview 'Interview with Acme'")
+    assert said in message and "not understood" in message
+
+
+def test_decision_dates_at_the_edges_of_the_range_are_read() -> None:
+    assert normalise_decision("2200-12-31") == "2200-12-31"
+    assert normalise_decision("1900-01-01") == "1900-01-01"
+
+
+EDGE_TIMES = [
+    ("year-9999", dt.datetime(9999, 12, 31, 22, tzinfo=dt.UTC), None),
+    ("year-0001-to-9999", dt.datetime(1, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 12, 31)),
+    ("all-day-9999", dt.date(9999, 12, 31), None),
+    ("year-0001-to-now", dt.datetime(1, 1, 1, tzinfo=dt.UTC), NOW + dt.timedelta(days=1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [c[1:] for c in EDGE_TIMES], ids=[c[0] for c in EDGE_TIMES]
+)
+def test_event_times_out_of_range_are_skipped_with_one_warning(
+    start: dt.date, end: dt.date | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    ev = event("Interview with Acme", start=start, end=end or start)
+    with caplog.at_level(logging.WARNING):
+        assert detect(ev, SOURCE, CONFIG, NOW, known=True) is None
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert message.startswith("work: cal: event 'Interview with Acme' (ev1) skipped:")
+    assert "out of range (years 1900 to 2200)" in message
+
+
+def test_an_event_out_of_range_that_is_no_interview_is_skipped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ev = event("Team lunch", start=dt.datetime(9999, 12, 31, 22, tzinfo=dt.UTC))
+    with caplog.at_level(logging.WARNING):
+        assert detect(ev, SOURCE, CONFIG, NOW) is None
+    assert not caplog.records
+
+
+def test_long_title_and_description_are_cut_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    title = "Interview with Acme " + "x" * 1_000_000
+    ev = event(title, description="decision: friday\n" + "y" * 10_000_000)
+    with caplog.at_level(logging.WARNING):
+        interview = found(ev)
+    assert len(interview.title) == 1_000 and interview.company.startswith("Acme")
+    assert interview.decision == "friday"
+    assert len(caplog.records) == 1
+    message = caplog.records[0].getMessage()
+    assert "title cut to its first 1,000 characters" in message
+    assert "description cut to its first 65,536 characters" in message
+    assert len(message) < 400
+
+
+def test_a_warning_shows_no_control_characters_of_a_title(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ev = event("Interview\x1b]0;pwned\x07 with Acme", description="decision: 9999-12-31")
+    with caplog.at_level(logging.WARNING):
+        found(ev)
+    message = caplog.records[0].getMessage()
+    assert "\x1b" not in message and "\x07" not in message

@@ -27,3 +27,22 @@ def test_instant_is_an_aware_utc_time(
 ) -> None:
     got = instant(value, zone)
     assert got == expected.replace(tzinfo=dt.UTC) and got.tzinfo is dt.UTC
+
+
+TOKYO, HONOLULU = ZoneInfo("Asia/Tokyo"), ZoneInfo("Pacific/Honolulu")
+EARLIEST, LATEST = dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "zone", "expected"),
+    [
+        (dt.date(1, 1, 1), TOKYO, EARLIEST),  # midnight in Tokyo is the year 0 in UTC
+        (dt.datetime(1, 1, 1, 3), TOKYO, EARLIEST),
+        (dt.datetime(9999, 12, 31, 23), HONOLULU, LATEST),
+        (dt.datetime(9999, 12, 31, 23, tzinfo=HONOLULU), dt.UTC, LATEST),
+    ],
+)
+def test_instant_at_the_edge_of_python_dates_never_overflows(
+    value: dt.datetime | dt.date, zone: dt.tzinfo, expected: dt.datetime
+) -> None:
+    assert instant(value, zone) == expected

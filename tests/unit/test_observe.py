@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import make_followup
 
+from syncd import limits
 from syncd.config import Config, SourceConfig
 from syncd.detect import detect
 from syncd.model import (
@@ -414,3 +415,62 @@ def test_a_delta_lists_every_record_to_store() -> None:
     delta = Delta(followups=(rec(THANKS, E),), deleted=(rec(MORNING, D),))
     assert [r.status for r in delta.records] == [E, D]
     assert delta.edited == (rec(THANKS, E),)
+
+
+# --- instances per series (syncd/limits.py) -------------------------------------------
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def minutely(count: int, series: str = "flood", first: dt.datetime = NOW) -> list[CalendarEvent]:
+    """``count`` instances of a series repeating every minute, one resource each (as Google
+    lists them)."""
+    return [
+        ev(
+            f"{series}_{n}",
+            series=series,
+            title="Interview with Flood",
+            start=first + n * MINUTE,
+            end=first + (n + 30) * MINUTE,
+        )  # fmt: skip
+        for n in range(count)
+    ]
+
+
+def test_a_series_past_the_instance_limit_is_read_up_to_it_earliest_first() -> None:
+    flood = minutely(limits.INSTANCES_PER_SERIES + 300)
+    shuffled = (*flood[::2], *flood[1::2], IV)
+    seen = observe(ChangeSet(shuffled, (), "t", full=True), CAL, (), {}, SCOPE, NOW, SOURCE, CONFIG)
+    keys = {i.key for i in seen.interviews}
+    assert keys == {e.key for e in flood[: limits.INSTANCES_PER_SERIES]} | {"iv1"}
+    assert seen.notes == (
+        "src: Personal: series 'Interview with Flood': more than 500 instances in the window:"
+        " only the first 500 are read, and at most 50 interviews of a series get follow-ups"
+        " at a time",
+    )
+    assert seen.cut == ("flood",)
+
+
+def test_a_flood_of_no_interviews_is_cut_without_a_word() -> None:
+    standups = [dataclasses.replace(e, title="Standup") for e in minutely(600)]
+    seen = observe(ChangeSet(tuple(standups), (), "t", full=True), CAL, (), {}, SCOPE, NOW,
+                   SOURCE, CONFIG)  # fmt: skip
+    assert seen.interviews == () and seen.notes == () and seen.cut == ()
+
+
+def test_a_series_within_the_limit_is_read_whole_without_a_note() -> None:
+    within = minutely(limits.INSTANCES_PER_SERIES)
+    seen = observe(ChangeSet(tuple(within), (), "t", full=True), CAL, (), {}, SCOPE, NOW, SOURCE,
+                   CONFIG)  # fmt: skip
+    assert len(seen.interviews) == limits.INSTANCES_PER_SERIES
+    assert seen.notes == ()
+
+
+def test_known_instances_past_the_limit_are_gone() -> None:
+    # An older syncd kept every instance of the flood; a read brings them within the limit.
+    flood = minutely(limits.INSTANCES_PER_SERIES + 10)
+    before = [known(e) for e in flood]
+    for full in (True, False):
+        seen = observe(ChangeSet(tuple(flood), (), "t", full=full), CAL, before, {}, SCOPE, NOW,
+                       SOURCE, CONFIG)  # fmt: skip
+        assert {i.key for i in seen.gone} == {e.key for e in flood[limits.INSTANCES_PER_SERIES :]}

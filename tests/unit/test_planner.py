@@ -16,9 +16,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from syncd import limits
 from syncd.config import CallsConfig, Config, DetectConfig, ThankYouConfig
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
-from syncd.planner import decision_day, interview_date, is_working_day, plan
+from syncd.planner import (
+    FOLLOWUP_REACH,
+    beyond_series_limit,
+    decision_day,
+    interview_date,
+    is_working_day,
+    plan,
+)
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -547,3 +555,91 @@ def test_interview_date_of_all_day_is_its_last_day_and_of_timed_its_local_start(
     assert interview_date(multi, LONDON) == dt.date(2027, 3, 10)
     late = make("Fri 2027-03-12 23:30", "23:45", zone=ZoneInfo("UTC"))
     assert interview_date(late, ZoneInfo("Asia/Tokyo")) == dt.date(2027, 3, 13)
+
+
+# --- out of the limits (syncd/limits.py) -------------------------------------------------
+
+
+@pytest.mark.parametrize("decision", ["9999-12-31", "0001-01-01", "1899-12-31"])
+def test_a_stored_decision_out_of_range_counts_as_end_of_week(decision: str) -> None:
+    # detect reads such a date as unknown; an older syncd stored it as it was.
+    interview = make("Wed 2027-03-10 14:00", "15:00", decision=decision)
+    planned = local(plan([interview], config(), LONG_AGO), LONDON)
+    assert planned == [
+        "thank-you Wed 2027-03-10 16:00",
+        "call-morning Fri 2027-03-12 10:00",
+        "call-afternoon Fri 2027-03-12 15:00",
+    ]
+    with pytest.raises(ValueError, match="unknown decision"):
+        decision_day(dt.date(2027, 3, 10), decision, CallsConfig())
+
+
+def test_an_interview_out_of_range_gets_nothing_and_others_still_do() -> None:
+    edge = Interview(
+        source="work",
+        calendar="cal",
+        key="edge",
+        title="Interview with Edge",
+        start=dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        end=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC),
+        company="Edge",
+    )
+    control = make("Wed 2027-03-10 14:00", "15:00")
+    planned = plan([edge, control], config(), LONG_AGO)
+    assert {f.interview for f in planned} == {"ev1"}
+    assert len(planned) == 3
+
+
+# --- interviews per series (syncd/limits.py) ------------------------------------------
+
+
+def daily_series(days: int, first: dt.datetime, series: str = "daily") -> list[Interview]:
+    return [
+        Interview(
+            source="work",
+            calendar="cal",
+            key=f"{series};{n}",
+            title="Interview with Flood",
+            start=first + dt.timedelta(days=n),
+            end=first + dt.timedelta(days=n, hours=1),
+            company="Flood",
+            series=series,
+        )
+        for n in range(days)
+    ]
+
+
+SERIES_NOW = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def test_a_series_gets_follow_ups_for_its_first_interviews_still_ahead_only() -> None:
+    # 30 days past (follow-ups of the last 6 of them may still lie ahead) and 90 to come.
+    series = daily_series(120, SERIES_NOW - dt.timedelta(days=30))
+    left_out = beyond_series_limit(series, config(), SERIES_NOW)
+    kept = [i for i in series if i not in left_out[("cal", "daily")]]
+    assert len(kept) == limits.INTERVIEWS_PER_SERIES
+    # All 30 past days ended less than FOLLOWUP_REACH ago: the first 50 are days 0 to 49.
+    assert kept == series[: limits.INTERVIEWS_PER_SERIES]
+    planned = plan([*series, make("Wed 2027-03-10 14:00", "15:00")], config(), SERIES_NOW)
+    assert {f.interview for f in planned} <= {i.key for i in kept} | {"ev1"}
+    assert {f.interview for f in planned if f.interview != "ev1"} == {
+        i.key for i in kept if i.end > SERIES_NOW
+    }
+    assert "ev1" in {f.interview for f in planned}
+
+
+def test_as_a_series_goes_on_its_later_interviews_move_up() -> None:
+    series = daily_series(200, SERIES_NOW)
+    later = SERIES_NOW + dt.timedelta(days=100)
+    left_out = {i.key for i in beyond_series_limit(series, config(), later)[("cal", "daily")]}
+    kept = [i for i in series if i.key not in left_out]
+    # Those that ended more than FOLLOWUP_REACH (45 days) ago rank behind the rest:
+    # days 0 to 54 are over, days 55 to 104 are the first 50 of the others.
+    assert [i.key for i in kept] == [f"daily;{n}" for n in range(55, 105)]
+    assert all(i.end >= later - FOLLOWUP_REACH for i in kept)
+
+
+def test_series_within_the_limit_and_single_interviews_are_not_listed() -> None:
+    series = daily_series(limits.INTERVIEWS_PER_SERIES, SERIES_NOW)
+    singles = [make("Wed 2027-03-10 14:00", "15:00", key=f"s{n}") for n in range(80)]
+    assert beyond_series_limit([*series, *singles], config(), SERIES_NOW) == {}

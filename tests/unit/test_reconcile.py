@@ -18,7 +18,7 @@ from syncd.model import (
     RecordStatus,
 )
 from syncd.observe import observe_event, observe_gone
-from syncd.reconcile import reconcile, record_for
+from syncd.reconcile import reconcile, record_for, this_pass
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 CAL = "mem://Personal"
@@ -181,3 +181,32 @@ def test_gone_marks_deleted_by_user_but_not_what_syncd_removed() -> None:
     assert observe_gone(written(f)).status == RecordStatus.DELETED
     removed = written(f, RecordStatus.REMOVED)
     assert observe_gone(removed).status == RecordStatus.REMOVED
+
+
+# --- writes per pass (syncd/limits.py) ------------------------------------------------
+
+
+def test_a_pass_makes_at_most_the_limit_of_writes_soonest_first() -> None:
+    soon = [followup(hours=h, interview=f"iv{h}") for h in range(1, 251)]
+    old = [followup(hours=h, interview=f"gone{h}") for h in (3, 400)]
+    records = {r.id: r for r in map(written, old)}
+    actions = reconcile(
+        list(reversed(soon)),
+        records,
+        active=set(),
+        gone={(CAL, "gone3"), (CAL, "gone400")},
+        now=NOW,
+    )
+    assert len(actions) == 252
+    now, waiting = this_pass(actions, records, limit=200)
+    assert waiting == 52 and len(now) == 200
+    # The delete of a follow-up due in 3 hours comes among the first; one in 400 waits.
+    assert [a.op for a in now[:5]] == [Op.CREATE] * 3 + [Op.DELETE, Op.CREATE]
+    assert {a.followup_id for a in now if a.op == Op.DELETE} == {old[0].id}
+    starts = [a.followup.start for a in now if a.followup]
+    assert starts == sorted(starts) and starts[-1] == NOW + dt.timedelta(hours=199)
+
+
+def test_within_the_limit_every_write_is_made() -> None:
+    actions = run([followup()], [])
+    assert this_pass(actions, {}) == (actions, 0)

@@ -1,0 +1,110 @@
+"""The limits syncd keeps to when it reads what others wrote: invitations, servers, the config.
+
+Anyone can put an event into the user's calendar, and servers misbehave: every
+quantity syncd reads from outside has a bound here. Past a bound syncd cuts or
+skips that one thing, with one warning naming it, and goes on: never the
+calendar, never the source, never an exception. docs/reliability.md lists each
+limit with its reason and what happens past it; change the two together.
+
+Plain values, no I/O: the core, the providers and the config schema read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+# --- series -------------------------------------------------------------------------
+
+# Instances of one series read in a pass's window. The default window (7 days back,
+# 180 + 45 ahead) holds 33 instances of a weekly series and 232 of a daily one; an
+# invitation repeating every minute holds 330,000 (and writes three follow-ups each).
+# A provider that expands series itself stops past this many (plus one, so that the
+# core sees there were more); the core reads no more than this many of one series.
+INSTANCES_PER_SERIES = 500
+
+# Interviews of one series that get follow-ups: the earliest ones in the window. A
+# real interview series (an assessment week, a weekly panel) has a handful; each
+# interview costs up to three writes.
+INTERVIEWS_PER_SERIES = 50
+
+# CPU time one stored object's time zones and series may take to build and expand,
+# once its text is parsed. An ordinary object takes a few milliseconds, 501
+# instances of a flood about 0.1 s; a rule that never matches again makes dateutil
+# walk every period up to the year 9999 (seconds to hours). Past this the object is
+# skipped. Measured per thread, so other work does not count.
+OBJECT_SECONDS = 1.0
+
+# --- time zones an object defines itself (VTIMEZONE) --------------------------------
+
+# Transitions a VTIMEZONE may define up to LAST_YEAR. A real zone has two a year:
+# Outlook writes its rules from 1601, 1,200 transitions by 2200. A rule repeating
+# every second has 31 million a year, and dateutil walks them on every conversion.
+# Past this the TZID is read as its IANA name says, else in the zone in force.
+ZONE_TRANSITIONS = 2_000
+
+# CPU time counting those transitions may take: Outlook's 1,200 take about 0.15 s
+# (counted once per process and definition); a rule that never matches again
+# walks on to the year 9999.
+ZONE_SECONDS = 0.5
+
+# --- dates and times read from text -------------------------------------------------
+
+# The years of every date syncd reads from an event or a description: an event
+# time, a `decision:` date. Python's dates end at 9999 and the zones syncd converts
+# to shift them by hours, so 0001 and 9999 overflow; nobody's interview is before
+# 1900 or after 2200. Past them an event is skipped, a decision is unknown.
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+
+# --- text read from an event --------------------------------------------------------
+
+# Characters of an event's title read: titles are a line; a megabyte title would be
+# searched by every detection rule and copied into every follow-up's description.
+TITLE_CHARS = 1_000
+
+# Characters of an event's description (and location) read: facts are a few lines;
+# a 64 KiB description is a long e-mail pasted in. A server may send megabytes.
+DESCRIPTION_CHARS = 64 * 1024
+
+# Characters of an untrusted title a log line shows (control characters dropped).
+SHOWN_CHARS = 40
+
+# --- writes -------------------------------------------------------------------------
+
+# Writes (create, update, delete) one pass makes per source; the rest come at the
+# next pass, soonest first. A first pass over a busy calendar makes a few dozen;
+# this bounds what one bad pass can do to a calendar and to the API quota.
+WRITES_PER_PASS = 200
+
+# --- the config ---------------------------------------------------------------------
+
+# Between two passes of a source: at least a second (the daemon's clock; under
+# 30 s syncd warns about quota), at most a day (a thank-you is due within the hour).
+INTERVAL_MIN = dt.timedelta(seconds=1)
+INTERVAL_MAX = dt.timedelta(days=1)
+# How far back a first read looks for interviews: under FORGET_AFTER (400 days,
+# syncd.observe), or what it finds would be forgotten and found again every read.
+LOOKBACK_MAX = dt.timedelta(days=366)
+# How far ahead interviews are taken: two years bounds the window every read and
+# every series expansion covers.
+LOOKAHEAD_MAX = dt.timedelta(days=731)
+# After the interview, a thank-you: a week later it is no thank-you any more.
+DELAY_MAX = dt.timedelta(days=7)
+# How long a follow-up event lasts: it is a reminder to act, not a day's plan.
+FOLLOWUP_DURATION_MAX = dt.timedelta(days=1)
+
+
+def in_years(value: dt.date) -> bool:
+    """Whether a date (or a date-time, by its calendar date) lies in FIRST_YEAR..LAST_YEAR."""
+    return FIRST_YEAR <= value.year <= LAST_YEAR
+
+
+def shown(text: str, chars: int = SHOWN_CHARS) -> str:
+    """Untrusted text as a log line may show it: control and format characters (terminal
+    escapes, bidi overrides) dropped, runs of white space as one space, cut to ``chars``
+    with "..." when longer."""
+    head = text[: chars * 4]  # enough to fill ``chars`` once control characters are gone
+    kept = "".join(c for c in head if unicodedata.category(c)[0] != "C" or c in "\t\n\r")
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= chars and len(head) == len(text) else kept[: chars - 3] + "..."
