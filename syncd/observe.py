@@ -98,7 +98,7 @@ def reaching_back(
     an edit, not as its deletion, while its follow-ups are pending.
     """
     pending = {(r.calendar, r.interview) for r in records if r.start > now}
-    starts = [_instant(i.start) for i in known if (i.calendar, i.key) in pending]
+    starts = [instant(i.start) for i in known if (i.calendar, i.key) in pending]
     if not starts or min(starts) >= scope.start:
         return scope
     return dataclasses.replace(scope, start=min(starts))
@@ -387,7 +387,7 @@ def forget(
         if r.status == RecordStatus.WRITTEN and r.start > now
     }
     drop = {(i.calendar, i.key) for i in tombstones} - pending
-    return drop | {(i.calendar, i.key) for i in live if _instant(i.end) < now - FORGET_AFTER}
+    return drop | {(i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER}
 
 
 def _start_of(event: CalendarEvent, zone: dt.tzinfo) -> dt.datetime:
@@ -406,11 +406,5 @@ def _gone(record: FollowUpRecord) -> bool:
     return record.status not in (RecordStatus.DELETED, RecordStatus.REMOVED)
 
 
-def _instant(value: dt.datetime | dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
-
-
 def _overlaps(interview: Interview, scope: ReadScope) -> bool:
-    return _instant(interview.end) >= scope.start and _instant(interview.start) < scope.end
+    return instant(interview.end) >= scope.start and instant(interview.start) < scope.end
