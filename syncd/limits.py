@@ -64,7 +64,8 @@ LAST_YEAR = 2200
 TITLE_CHARS = 1_000
 
 # Characters of an event's description (and location) read: facts are a few lines;
-# a 64 KiB description is a long e-mail pasted in. A server may send megabytes.
+# a 64 KiB description is a long e-mail pasted in. A server may send megabytes, and
+# every detection rule searches the text of every instance of a series.
 DESCRIPTION_CHARS = 64 * 1024
 
 # Characters of an untrusted title a log line shows (control characters dropped).
