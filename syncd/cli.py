@@ -30,10 +30,10 @@ from syncd.config import (
     SourceConfig,
     describe,
     load_config,
-    resolve_config_path,
 )
 from syncd.errors import ConfigError, SourcesFailed, SyncdError
 from syncd.logs import setup_logging
+from syncd.machine import resolve_config_path
 
 if TYPE_CHECKING:
     from syncd.runner import SourceOutcome
@@ -243,8 +243,8 @@ def demo_command(keep: bool, zone_name: str | None) -> None:
     """Start an embedded CalDAV server, add sample interviews, run one pass, show the follow-ups."""
     from zoneinfo import ZoneInfo
 
-    from syncd.config import system_zone_name
     from syncd.demo import run_demo
+    from syncd.machine import system_zone_name
 
     run_demo(keep=keep, zone=ZoneInfo(zone_name or system_zone_name()))
 

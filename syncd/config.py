@@ -4,7 +4,8 @@ Top-down: the value classes; the schema (per table: key -> validator and
 default, as khal's settings spec; ``Key`` and ``Section`` come from
 ``syncd.config_schema``, the validators from ``syncd.config_values``); the
 loader; ``describe`` for ``syncd config check``. Parsing is pure:
-only the machine-dependent defaults (zone, folders) look at the environment.
+only the machine-dependent defaults (zone, folders: ``syncd.machine``)
+look at the environment.
 
 A source's own keys belong to its kind: each kind of provider declares them
 as a ``Section`` (keys, the frozen dataclass they fill, checks across keys),
@@ -13,18 +14,14 @@ and the loader is handed those sections (``Kinds``); this module knows no kind.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import platformdirs
+from zoneinfo import ZoneInfo
 
 from syncd import limits
 from syncd.config_schema import (
@@ -61,6 +58,7 @@ from syncd.config_values import (
 )
 from syncd.countries import holidays_comment
 from syncd.errors import ConfigError
+from syncd.machine import default_state_dir, system_zone_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,48 +132,10 @@ class Config:
     zone_origin: str = "config"
 
 
-# --- defaults that depend on the machine ---
+# --- the zone in force ---
 
-LOCALTIME = Path("/etc/localtime")
 # An interval under this spends API quota; `config check` and `syncd run` warn.
 QUOTA_INTERVAL = dt.timedelta(seconds=30)
-
-
-def system_zone_name() -> str:
-    """The system's zone: $TZ when it names a zone, else the /etc/localtime link, else UTC."""
-    candidates = [os.environ.get("TZ", "").removeprefix(":")]
-    with contextlib.suppress(OSError):
-        target = str(LOCALTIME.resolve())
-        if "/zoneinfo/" in target:
-            name = target.split("/zoneinfo/", 1)[1]
-            candidates.append(name.removeprefix("posix/").removeprefix("right/"))
-    for name in candidates:
-        with contextlib.suppress(ZoneInfoNotFoundError, ValueError, OSError):
-            if name:
-                ZoneInfo(name)
-                return name
-    return "UTC"
-
-
-def _xdg(variable: str, fallback: Callable[[str], Path]) -> Path:
-    # platformdirs follows XDG on Linux only; syncd honours it everywhere it is set.
-    value = os.environ.get(variable, "")
-    return Path(value) / "syncd" if os.path.isabs(value) else fallback("syncd")
-
-
-def default_state_dir() -> str:
-    return str(_xdg("XDG_STATE_HOME", platformdirs.user_state_path))
-
-
-def resolve_config_path(option: str | None) -> Path:
-    """The config file: ``--config``, else $SYNCD_CONFIG, else $XDG_CONFIG_HOME/syncd/config.toml.
-
-    Without $XDG_CONFIG_HOME: platformdirs' user config folder (~/.config on Linux).
-    """
-    chosen = option if option is not None else os.environ.get("SYNCD_CONFIG") or None
-    if chosen is not None:
-        return Path(chosen).expanduser()
-    return _xdg("XDG_CONFIG_HOME", platformdirs.user_config_path) / "config.toml"
 
 
 def zone_in_force(config: Config, account_zone: str = "") -> tuple[ZoneInfo, str]:

@@ -16,14 +16,15 @@ import logging
 from collections.abc import Callable
 
 from providers import Provider
-from syncd import calendars, limits, observe, routing
+from syncd import calendars, observe, routing
 from syncd.apply import Writer
 from syncd.calendars import Calendars
 from syncd.config import Config, SourceConfig
 from syncd.health import Health
-from syncd.model import Action, CalendarInfo, FollowUp, Interview, ReadScope
-from syncd.planner import beyond_series_limit, plan
+from syncd.model import Action, CalendarInfo, FollowUp, ReadScope
+from syncd.planner import plan
 from syncd.reconcile import reconcile, this_pass
+from syncd.series import left_out_notes
 from syncd.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,8 @@ class _Pass:
             changes, calendar, interviews, records, scope, self.now, self.source, self.config,
             detecting=looking,
         )  # fmt: skip
-        if seen.guard:
-            log.warning("%s", seen.guard)
-        for note in seen.notes:
-            log.warning("%s", note)
+        for line in filter(None, (seen.guard, *seen.notes)):
+            log.warning("%s", line)
         self.cut |= {(calendar.id, series) for series in seen.cut}
         for interview in seen.gone:
             log.info("%s: interview %r is gone", name, interview.title)
@@ -160,31 +159,15 @@ class _Pass:
         records = self.store.records(name).values()
         marker = self.config.detect.heard_back_marker
         routed = [i for key, i in interviews.items() if key in routes.where]
-        self.warn_series_limit(routed, found)
+        for (calendar, series), said in left_out_notes(routed, self.config, self.now).items():
+            # once per series, unless its read this pass said so already
+            once = self.store.first_time(name, f"series-limit {calendar} {series}")
+            if once and (calendar, series) not in self.cut:
+                log.warning("%s: %s: %s", name, found.name(calendar), said)
         facts = observe.heard_back(routed, records, marker)
         self.desired = plan(facts, self.config, self.now, targets=routes.where)
         self.active = set(routes.where)
         self.gone = set(self.store.interviews(name, gone=True))
-
-    def warn_series_limit(self, interviews: list[Interview], found: Calendars) -> None:
-        """One warning, once, per series past the follow-ups limit (the planner leaves
-        its other interviews out), unless its read this pass said so already."""
-        name = self.source.name
-        for (calendar, series), left_out in beyond_series_limit(
-            interviews, self.config, self.now
-        ).items():
-            said = (calendar, series) in self.cut
-            if self.store.first_time(name, f"series-limit {calendar} {series}") and not said:
-                log.warning(
-                    "%s: %s: series %r: more than %d interviews; only %d of them get"
-                    " follow-ups at a time, the earliest still ahead (%d left out now)",
-                    name,
-                    found.name(calendar),
-                    limits.shown(left_out[0].title),
-                    limits.INTERVIEWS_PER_SERIES,
-                    limits.INTERVIEWS_PER_SERIES,
-                    len(left_out),
-                )
 
     def apply(self, report: PassReport, found: Calendars) -> None:
         """Carry out the actions; never in a calendar the server lists as read-only, nor

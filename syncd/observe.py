@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from syncd import limits
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
 from syncd.facts import heard_back_in_title
@@ -33,6 +31,7 @@ from syncd.model import (
     instant,
 )
 from syncd.planner import FOLLOWUP_REACH
+from syncd.series import series_notes, within_series_limit
 
 # Interviews this far past are forgotten: every follow-up of theirs is long past.
 FORGET_AFTER = dt.timedelta(days=400)
@@ -172,7 +171,7 @@ def observe(
                 for r in here
                 if r.id not in ids | seen and scope.start <= r.start < scope.end and _gone(r)
             ]
-    notes = _series_notes(cut, found.values())
+    notes = series_notes(cut, found.values())
     return dataclasses.replace(
         part,
         interviews=tuple(i for key, i in found.items() if before.get(key) != i),
@@ -182,46 +181,6 @@ def observe(
         notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes.values()),
         cut=tuple(notes),
     )
-
-
-def within_series_limit(
-    events: Iterable[CalendarEvent], zone: dt.tzinfo
-) -> tuple[list[CalendarEvent], dict[str, str]]:
-    """The events, with at most INSTANCES_PER_SERIES of each series: the earliest.
-
-    The same bound for every provider, whether the server expands a series
-    (Google) or the provider does (CalDAV, which may stop expanding one past the
-    limit). Returns the events kept, in their order, and the series cut, each
-    with its title.
-    """
-    events = list(events)
-    of_series: defaultdict[str, list[CalendarEvent]] = defaultdict(list)
-    for event in events:
-        if event.series:
-            of_series[event.series].append(event)
-    dropped: set[int] = set()
-    cut = {}
-    for series, instances in of_series.items():
-        if len(instances) <= limits.INSTANCES_PER_SERIES:
-            continue
-        ordered = sorted(instances, key=lambda e: (_start_of(e, zone), e.key))
-        dropped |= {id(e) for e in ordered[limits.INSTANCES_PER_SERIES :]}
-        cut[series] = ordered[0].title if isinstance(ordered[0].title, str) else ""
-    return [e for e in events if id(e) not in dropped], cut
-
-
-def _series_notes(cut: Mapping[str, str], found: Iterable[Interview]) -> dict[str, str]:
-    """A note for each series cut that holds interviews (a flood of anything else is
-    not worth a warning), by series."""
-    holding = {i.series for i in found}
-    return {
-        series: f"series {limits.shown(title)!r}: more than {limits.INSTANCES_PER_SERIES}"
-        f" instances in the window: only the first {limits.INSTANCES_PER_SERIES} are read,"
-        f" and at most {limits.INTERVIEWS_PER_SERIES} interviews of a series get follow-ups"
-        " at a time"
-        for series, title in cut.items()
-        if series in holding
-    }
 
 
 def observe_followups(
@@ -388,13 +347,6 @@ def forget(
     }
     drop = {(i.calendar, i.key) for i in tombstones} - pending
     return drop | {(i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER}
-
-
-def _start_of(event: CalendarEvent, zone: dt.tzinfo) -> dt.datetime:
-    try:
-        return instant(event.start, zone)
-    except (TypeError, AttributeError):  # no usable start: last; detect names it
-        return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _cancelled(event: CalendarEvent) -> bool:

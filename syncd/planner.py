@@ -1,7 +1,6 @@
 """The shared planner (docs/behaviour.md, "Planning"): interview facts + config + now -> follow-ups.
 
-Pure: no clock, no I/O. The only import beyond the standard library, ``holidays``,
-loads lazily, once a plan has public holidays to skip (``holidays_in_force``).
+Pure: no clock, no I/O. Working days and public holidays are ``syncd.workdays``.
 ``config.timezone`` is the zone in force: the engine sets it per source.
 
 Decisions the behaviour contract leaves open (each is a rule a test pins down):
@@ -28,18 +27,14 @@ Decisions the behaviour contract leaves open (each is a rule a test pins down):
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from syncd import limits
 from syncd.config import CallsConfig, Config
-from syncd.countries import public_holiday_country
 from syncd.model import FollowUp, FollowUpKind, Interview, followup_id
-
-log = logging.getLogger(__name__)
+from syncd.workdays import holidays_in_force, working_day_near
 
 # How far after an interview its follow-ups can lie: the calls of a decision
 # "end of next week" fall within two weeks; this leaves room for a stated date.
@@ -50,7 +45,6 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _FRIDAY = 4
 _UNNAMED_COMPANY = "the employer"
 _UTC = ZoneInfo("UTC")
-_warned: set[str] = set()  # the zones' countries without a holiday table, warned about
 
 
 def plan(
@@ -135,13 +129,13 @@ def decision_day(
     ``decision`` is one of "end of week", "end of next week", "next week", a
     lowercase English weekday name, or an ISO date "YYYY-MM-DD". The result is
     always a working day strictly after ``interview_date`` (public holidays as
-    for ``is_working_day``). Raises ValueError for any other decision text and
+    for ``syncd.workdays.is_working_day``). Raises ValueError for any other decision text and
     for an unknown ``calls.holidays`` country code.
     """
     day = _named_day(interview_date, decision)
     if day is None:
         raise ValueError(f"unknown decision {decision!r}")
-    return _working_day_near(day, interview_date, calls, holidays_in_force(calls, zone))
+    return working_day_near(day, interview_date, calls, holidays_in_force(calls, zone))
 
 
 def _named_day(interview_date: dt.date, decision: str) -> dt.date | None:
@@ -170,83 +164,11 @@ def _end_of_week(interview_date: dt.date) -> dt.date:
     return interview_date + dt.timedelta(days=_FRIDAY - weekday + (7 if weekday >= _FRIDAY else 0))
 
 
-def is_working_day(day: dt.date, calls: CallsConfig, zone: ZoneInfo = _UTC) -> bool:
-    """True for Monday to Friday, not in ``calls.skip_dates``, not a public holiday.
-
-    Public holidays are those of ``holidays_in_force(calls, zone)``: the
-    ``calls.holidays`` country, none for "none", and for "" the country of
-    ``zone`` (the zone in force; UTC, the default, is in no country). Raises
-    ValueError for an unknown country code.
-    """
-    return _is_working(day, calls, holidays_in_force(calls, zone))
-
-
-def holidays_in_force(calls: CallsConfig, zone: ZoneInfo) -> str:
-    """The country whose public holidays are skipped; "" for none.
-
-    ``calls.holidays`` when it names a country; none for "none"; else the
-    country of ``zone`` when the ``holidays`` package has its table (else none,
-    with one warning per country and process).
-    """
-    country = public_holiday_country(calls.holidays, zone)
-    if country and not calls.holidays and not _has_table(country):
-        if country not in _warned:
-            _warned.add(country)
-            log.warning(
-                "calls.holidays: the holidays package has no table for %s (the country of %s):"
-                ' no public holidays are skipped; set a country code, or "none"',
-                country,
-                zone.key,
-            )
-        return ""
-    return country
-
-
-@functools.cache
-def _has_table(country: str) -> bool:
-    import holidays  # lazy: only a plan with public holidays to skip loads it
-
-    return country in holidays.list_supported_countries()
-
-
-def _is_working(day: dt.date, calls: CallsConfig, country: str) -> bool:
-    if day.weekday() > _FRIDAY or day in calls.skip_dates:
-        return False
-    return not (country and day in _public_holidays(country, day.year))
-
-
-@functools.lru_cache(maxsize=64)
-def _public_holidays(country: str, year: int) -> frozenset[dt.date]:
-    # Cached per (country, year): building the table is slow and the planner runs
-    # every pass. A frozenset, as the `holidays` object grows when looked up.
-    import holidays  # lazy: only a plan with public holidays to skip pays for it
-
-    try:
-        table = holidays.country_holidays(country, years=year)
-    except NotImplementedError:
-        raise ValueError(f"unknown holidays country code {country!r}") from None
-    return frozenset(table)
-
-
-def _working_day_near(day: dt.date, after: dt.date, calls: CallsConfig, country: str) -> dt.date:
-    # Nearest earlier working day strictly after `after`, else the nearest later one.
-    one = dt.timedelta(days=1)
-    probe = day
-    while probe > after:
-        if _is_working(probe, calls, country):
-            return probe
-        probe -= one
-    probe = max(day, after) + one
-    while not _is_working(probe, calls, country):
-        probe += one
-    return probe
-
-
 def _decision_day_of(interview: Interview, config: Config, country: str) -> dt.date:
     day = interview_date(interview, config.timezone)
     # A decision text detect could not normalise counts as the default.
     named = _named_day(day, interview.decision) or _end_of_week(day)
-    return _working_day_near(named, day, config.calls, country)
+    return working_day_near(named, day, config.calls, country)
 
 
 def _call_winners(

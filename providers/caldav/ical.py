@@ -2,7 +2,8 @@
 
 No network here. ``parse_object`` turns a stored object (one UID: a master and
 its RECURRENCE-ID overrides) into ``CalendarEvent`` values, series expanded;
-``render_followup`` writes the object syncd stores for a follow-up;
+``render_followup`` (``providers.caldav.render``) writes the object syncd stores
+for a follow-up;
 ``may_matter`` cheaply skips objects that cannot matter before any parsing.
 """
 
@@ -17,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from icalendar.prop import vDuration
 
 from providers.caldav import recurrence
 from providers.caldav.budget import cpu_budget
@@ -28,7 +28,6 @@ from syncd import limits
 from syncd.model import (
     Attendee,
     CalendarEvent,
-    FollowUp,
     FollowUpKind,
     Markers,
     ReadScope,
@@ -51,7 +50,7 @@ CONFERENCE_PROPS = (
 # Before DTEND, DURATION or RRULE are read, these must have parsed.
 _VITAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 _SINGLE = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "STATUS")
-_UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"}
+UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"}
 _SUMMARY = re.compile(r'^SUMMARY(?:;(?:[^:;"\r\n]|"[^"\r\n]*")*)*:(.*?)\r?$', re.M | re.I)
 _ESCAPE = re.compile(r"\\([\\;,nN])")
 _MARKER = re.compile(re.escape(MARKER_PREFIX), re.I)
@@ -348,56 +347,3 @@ def _reminders(c: icalendar.Component) -> tuple[int, ...]:
         if isinstance(offset, dt.timedelta) and related == "START" and offset <= dt.timedelta(0):
             minutes.add(int(-offset.total_seconds()) // 60)
     return tuple(sorted(minutes))
-
-
-class _Trigger(vDuration):
-    """A TRIGGER written as docs/behaviour.md says: ``-PT{n}M`` (``PT0M`` for 0)."""
-
-    def to_ical(self) -> bytes:
-        minutes = int(-self.td.total_seconds()) // 60
-        return f"-PT{minutes}M".encode() if minutes else b"PT0M"
-
-
-def render_followup(
-    followup: FollowUp, tz: ZoneInfo, *, dtstamp: dt.datetime | None = None
-) -> bytes:
-    """The iCalendar object syncd stores for a follow-up (deterministic given ``dtstamp``).
-
-    Times are written in ``tz`` with a VTIMEZONE covering a few weeks before to a
-    year after the event (UTC: no VTIMEZONE). The event is TRANSPARENT: a
-    follow-up is a reminder to act, it must not mark the user busy.
-    """
-    zone: dt.tzinfo = dt.UTC if str(tz) in _UTC_KEYS or tz is dt.UTC else tz
-    event = icalendar.Event()
-    event.add("UID", followup_uid(followup.id))
-    event.add("DTSTAMP", (dtstamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
-    event.add("DTSTART", followup.start.astimezone(zone))
-    event.add("DTEND", followup.end.astimezone(zone))
-    event.add("SUMMARY", followup.title)
-    event.add("DESCRIPTION", followup.description)
-    event.add("STATUS", "CONFIRMED")
-    event.add("TRANSP", "TRANSPARENT")
-    markers = followup.markers
-    for name, value in (
-        ("KIND", str(markers.kind)),
-        ("INTERVIEW", markers.interview),
-        ("CALENDAR", markers.calendar),
-        ("FINGERPRINT", markers.fingerprint),
-    ):
-        event.add(MARKER_PREFIX + name, icalendar.vText(value))
-    for minutes in sorted(set(followup.reminders)):
-        alarm = icalendar.Alarm()
-        alarm.add("ACTION", "DISPLAY")
-        alarm.add("DESCRIPTION", followup.title)
-        alarm.add("TRIGGER", _Trigger(dt.timedelta(minutes=-minutes)), encode=False)
-        event.add_component(alarm)
-    cal = icalendar.Calendar()
-    cal.add("PRODID", PRODID)
-    cal.add("VERSION", "2.0")
-    cal.add_component(event)
-    if zone is not dt.UTC:
-        cal.add_missing_timezones(
-            first_date=followup.start.date() - dt.timedelta(days=31),
-            last_date=followup.end.date() + dt.timedelta(days=366),
-        )
-    return cal.to_ical()

@@ -16,7 +16,7 @@ import urllib.parse
 
 import niquests
 
-from providers.caldav import davxml, ical
+from providers.caldav import davxml, ical, render
 from providers.caldav.reports import Reports
 from providers.caldav.transport import DavHttp
 from syncd.config import Config, SourceConfig
@@ -96,7 +96,7 @@ class DavObjects:
         calendar is gone; RefusedError when the server refuses the write (403).
         """
         url = object_url(calendar, ical.followup_href_name(followup.id))
-        body = ical.render_followup(followup, self.config.timezone)
+        body = render.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-None-Match": "*"})
         if response.status_code in (409, 412):
             conditions = davxml.error_conditions(response.content or b"")
@@ -120,7 +120,7 @@ class DavObjects:
         url = object_url(calendar, resource or ical.followup_href_name(followup.id))
         if not etag:
             raise ConflictError(f"{url}: no etag to update against")
-        body = ical.render_followup(followup, self.config.timezone)
+        body = render.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-Match": etag})
         self._precondition(response, url)
         return self._written(response, calendar, url, body, "updating")

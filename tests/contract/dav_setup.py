@@ -19,7 +19,7 @@ from servers import CalendarHandle, DavServer, make_calendar
 
 from contract.setups import CONFIG, HOUR, WEEK, ZONE, User, source_config
 from providers import CalendarInfo, Provider
-from providers.caldav import ical
+from providers.caldav import ical, render
 from providers.caldav.davxml import Fetched
 from providers.caldav.provider import DavProvider
 from providers.caldav.transport import DavHttp
@@ -91,7 +91,7 @@ class DavUser:
 
     def put_marked(self, key: str, followup: FollowUp) -> None:
         # Another UID: a calendar holds a UID once (a copy gets a new one).
-        body = ical.render_followup(followup, ZONE)
+        body = render.render_followup(followup, ZONE)
         body = body.replace(ical.followup_uid(followup.id).encode(), f"{key}@example.com".encode())
         self.calendar.put(f"{key}.ics", body)
 

@@ -31,7 +31,7 @@ from servers import (
 )
 
 from providers import CalendarInfo, ReadScope
-from providers.caldav import ical, reports
+from providers.caldav import ical, render, reports
 from providers.caldav import provider as dav
 from providers.caldav.provider import DavProvider, open_source
 from syncd.config import Config, SourceConfig
@@ -416,7 +416,7 @@ def test_update_with_a_stale_etag_is_a_conflict(
     name = ical.followup_href_name(followup.id)
     written = provider.create(followup)
     edited = dataclasses.replace(followup, title="Thank-you letter: Acme (my own words)")
-    user_etag = dav_calendar.put(name, ical.render_followup(edited, LONDON))
+    user_etag = dav_calendar.put(name, render.render_followup(edited, LONDON))
     moved = dataclasses.replace(followup, start=followup.start + dt.timedelta(hours=1))
     moved = dataclasses.replace(moved, end=moved.start + dt.timedelta(minutes=30))
 
@@ -439,7 +439,7 @@ def test_delete_with_a_stale_etag_is_a_conflict(
     name = ical.followup_href_name(followup.id)
     written = provider.create(followup)
     edited = dataclasses.replace(followup, description="Bring the portfolio.")
-    user_etag = dav_calendar.put(name, ical.render_followup(edited, LONDON))
+    user_etag = dav_calendar.put(name, render.render_followup(edited, LONDON))
 
     with pytest.raises(ConflictError):
         provider.delete(dav_calendar.url, written.resource, written.etag)

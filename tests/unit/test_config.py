@@ -15,6 +15,7 @@ from providers.caldav.settings import DavSettings
 from providers.google.settings import GoogleSettings
 from syncd import config as cfg
 from syncd import config_values
+from syncd import machine as defaults
 from syncd.config import (
     CallsConfig,
     Config,
@@ -23,7 +24,6 @@ from syncd.config import (
     ThankYouConfig,
     describe,
     parse_config,
-    resolve_config_path,
 )
 from syncd.config_schema import format_duration
 from syncd.errors import ConfigError
@@ -283,7 +283,7 @@ def test_bad_zones(name: str, problem: str) -> None:
 
 def test_system_zone_from_tz(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", ":Europe/Paris")
-    assert cfg.system_zone_name() == "Europe/Paris"
+    assert defaults.system_zone_name() == "Europe/Paris"
 
 
 def test_system_zone_from_localtime_link(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -292,15 +292,15 @@ def test_system_zone_from_localtime_link(monkeypatch: pytest.MonkeyPatch, tmp_pa
     (zoneinfo_dir / "Berlin").write_bytes(b"")
     link = tmp_path / "localtime"
     link.symlink_to(zoneinfo_dir / "Berlin")
-    monkeypatch.setattr(cfg, "LOCALTIME", link)
+    monkeypatch.setattr(defaults, "LOCALTIME", link)
     monkeypatch.setenv("TZ", "not a zone")
-    assert cfg.system_zone_name() == "Europe/Berlin"
+    assert defaults.system_zone_name() == "Europe/Berlin"
 
 
 def test_system_zone_falls_back_to_utc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TZ")
-    monkeypatch.setattr(cfg, "LOCALTIME", tmp_path / "missing")
-    assert cfg.system_zone_name() == "UTC"
+    monkeypatch.setattr(defaults, "LOCALTIME", tmp_path / "missing")
+    assert defaults.system_zone_name() == "UTC"
 
 
 def test_skip_dates_accept_toml_dates_and_strings_sorted() -> None:
@@ -436,22 +436,22 @@ def test_syntax_error_at_the_end_of_the_file_names_the_last_line(tmp_path: Path)
 
 def test_config_path_option_wins(monkeypatch: pytest.MonkeyPatch, machine: Path) -> None:
     monkeypatch.setenv("SYNCD_CONFIG", "/env/config.toml")
-    assert resolve_config_path("~/mine.toml") == machine / "mine.toml"
+    assert defaults.resolve_config_path("~/mine.toml") == machine / "mine.toml"
 
 
 def test_config_path_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNCD_CONFIG", "/env/config.toml")
     monkeypatch.setenv("XDG_CONFIG_HOME", "/xdg")
-    assert resolve_config_path(None) == Path("/env/config.toml")
+    assert defaults.resolve_config_path(None) == Path("/env/config.toml")
 
 
 def test_config_path_from_xdg(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", "/xdg")
-    assert resolve_config_path(None) == Path("/xdg/syncd/config.toml")
+    assert defaults.resolve_config_path(None) == Path("/xdg/syncd/config.toml")
 
 
 def test_config_path_default_is_under_home(machine: Path) -> None:
-    assert resolve_config_path(None) == machine / ".config" / "syncd" / "config.toml"
+    assert defaults.resolve_config_path(None) == machine / ".config" / "syncd" / "config.toml"
 
 
 def test_state_dir_honours_xdg_state_home(monkeypatch: pytest.MonkeyPatch) -> None:

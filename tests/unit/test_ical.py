@@ -23,8 +23,8 @@ from providers.caldav.ical import (
     followup_uid,
     may_matter,
     parse_object,
-    render_followup,
 )
+from providers.caldav.render import render_followup
 from syncd.config import DetectConfig
 from syncd.model import CalendarEvent, FollowUp, FollowUpKind, ReadScope, content_fingerprint
 

@@ -24,9 +24,9 @@ from syncd.planner import (
     beyond_series_limit,
     decision_day,
     interview_date,
-    is_working_day,
     plan,
 )
+from syncd.workdays import is_working_day
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,7 +10,8 @@ from strategies import LONG_AGO, configs, interview_lists, nows
 
 from syncd.config import Config
 from syncd.model import CALL_KINDS, FollowUpKind, Interview
-from syncd.planner import interview_date, is_working_day, plan
+from syncd.planner import interview_date, plan
+from syncd.workdays import is_working_day
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from providers import config_sections
-from syncd import countries, planner
+from syncd import countries, workdays
 from syncd.config import CallsConfig, Config, parse_config, zone_in_force
 from syncd.model import Interview
-from syncd.planner import decision_day, holidays_in_force, is_working_day, plan
+from syncd.planner import decision_day, plan
+from syncd.workdays import holidays_in_force, is_working_day
 
 LONDON = ZoneInfo("Europe/London")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -136,10 +137,10 @@ def test_the_engine_sets_the_zone_in_force_and_the_holidays_follow_it() -> None:
 def test_a_country_without_a_holiday_table_means_none_with_one_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(planner, "_has_table", lambda country: False)
-    monkeypatch.setattr(planner, "_warned", set())
+    monkeypatch.setattr(workdays, "_has_table", lambda country: False)
+    monkeypatch.setattr(workdays, "_warned", set())
     config = parse(SET)
-    with caplog.at_level(logging.WARNING, logger="syncd.planner"):
+    with caplog.at_level(logging.WARNING, logger="syncd.workdays"):
         first = call_days(config, "2026-12-21")
         assert call_days(config, "2026-12-21") == first
     assert first == ["Fri 2026-12-25 10:00", "Fri 2026-12-25 15:00"]
@@ -176,12 +177,12 @@ def test_the_tables_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -
         cache.cache_clear()
     try:
         interviews = [interview(f"2026-12-{day:02d}", key=f"iv{day}") for day in range(1, 29)]
-        planner._public_holidays.cache_clear()
+        workdays._public_holidays.cache_clear()
         plan(interviews, Config(timezone=LONDON), LONG_AGO)
         plan(interviews, Config(timezone=LONDON), LONG_AGO)
         assert reads == ["zone.tab", "zone1970.tab"]
         # one holiday table per country and year (the calls of late December reach 2027)
-        assert planner._public_holidays.cache_info().currsize == 2
+        assert workdays._public_holidays.cache_info().currsize == 2
     finally:
         for cache in (countries._tables, countries._country_of, countries._by_content):
             cache.cache_clear()
