@@ -23,6 +23,12 @@ import unicodedata
 # core sees there were more); the core reads no more than this many of one series.
 INSTANCES_PER_SERIES = 500
 
+# Values of the RDATE and of the EXDATE lists of one object read (CalDAV): the
+# parser turns each into a datetime, 50,000 RDATEs cost a second of CPU, and the
+# core reads no more than INSTANCES_PER_SERIES instances. Past it, the values near
+# the pass's window are kept, the earliest first.
+DATES_PER_OBJECT = 2 * INSTANCES_PER_SERIES
+
 # Interviews of one series that get follow-ups: the earliest ones in the window. A
 # real interview series (an assessment week, a weekly panel) has a handful; each
 # interview costs up to three writes.

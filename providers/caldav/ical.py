@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from providers.caldav import recurrence
+from providers.caldav import datelists, recurrence
 from providers.caldav.budget import cpu_budget
 from providers.caldav.salvage import ObjectError as ObjectError
 from providers.caldav.salvage import read_calendar, unfold
@@ -118,6 +118,9 @@ def parse_object(
     iCalendar at all.
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text, left_out = datelists.bounded(unfold(text), start, end)
+    if left_out:  # past the series' first instances: the core says so, if it matters
+        log.debug("%s: %d RDATE and EXDATE values left out", resource, left_out)
     parsed = read_calendar(text, resource)
     readable: list[icalendar.Component] = []
     # What can run away (dateutil's zones and rules) runs within a CPU budget.
