@@ -190,13 +190,17 @@ def observe(
         notes=(*(f"{where}: {note}" for note in notes.values()), *filter(None, [let_go])),
         cut=tuple(notes),
         holding=bool(verdict.held),
-        retry=not verdict.holds if changes.full else _users_change(source.name, changes),
+        retry=not verdict.holds if changes.full else _users_change(source.name, changes, records),
     )
 
 
-def _users_change(source: str, changes: ChangeSet) -> bool:
-    """Whether an incremental read shows something deleted, or changed that is not syncd's."""
-    return bool(changes.deleted) or any(observed_id(source, e) is None for e in changes.events)
+def _users_change(source: str, changes: ChangeSet, records: Mapping[str, FollowUpRecord]) -> bool:
+    """Whether an incremental read shows an event that is not syncd's changed or deleted:
+    one that held a follow-up's place or UID may be gone."""
+    ours = {r.resource for r in records.values()}
+    return any(r not in ours for r in changes.deleted) or any(
+        observed_id(source, e) is None for e in changes.events
+    )
 
 
 def observe_followups(

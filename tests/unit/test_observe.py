@@ -610,6 +610,14 @@ GUARD_CASES = {
     "an incremental read showing a deletion frees refused writes": GuardCase(
         known=(known(IV1),), deleted=("lunch",), full=False, retry=True
     ),
+    "a follow-up of syncd's reported deleted frees nothing": GuardCase(
+        known=(known(IV1),),
+        deleted=(f"{THANKS.id}.ics",),
+        records=(rec(THANKS),),
+        full=False,
+        user_deleted=(T,),
+        retry=False,
+    ),  # fmt: skip
 }
 
 
