@@ -74,7 +74,9 @@ class Workers:
         self.clock, self.size, self.wake, self.spawn = clock, size, wake, spawn
         self._started: dict[str, float] = {}  # source -> when its pass started
         self._done: queue.SimpleQueue[Finished] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler in the loop's thread asks ``busy`` while that thread
+        # may hold the lock already.
+        self._lock = threading.RLock()
 
     @property
     def busy(self) -> bool:
