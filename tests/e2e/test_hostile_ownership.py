@@ -255,3 +255,12 @@ def test_an_event_of_the_users_at_syncds_place_warns_once_and_is_left_alone(
     again = user.sync()
     assert (again.exit_code, again.warnings, user.writes()) == (0, [], 0), again.output
     assert copies(backend, [ref]) == before
+
+    # The user deletes it: the next pass writes the thank-you there.
+    if isinstance(backend, GoogleBackend):
+        backend.fake.remove_event(backend.calendar_id, slot)
+    else:
+        backend.remove(slot)
+    freed = user.sync()
+    assert (freed.exit_code, freed.warnings) == (0, []), freed.output
+    assert set(user.ours()) == THREE
