@@ -8,7 +8,13 @@ there is no second reconciler here. A follow-up no longer there
 (NotFoundError) becomes deleted-by-user (update) or removed (delete); a write
 the server refuses (RefusedError), or one into a calendar the server lists as
 read-only, is left alone, and the pass goes on; it is tried again only after
-the next full read of that calendar.
+the next full read of that calendar, or once the user changed something there.
+So is a follow-up whose place (or, on CalDAV, UID) an event that is not syncd's
+holds (TakenError, or such an event found at its place): one warning naming that
+event, and nothing of it is touched (docs/providers.md, "Ownership by place").
+
+No transaction spans a request: the store is written after the server answered,
+so that a slow server holds no lock another source's pass waits for.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import logging
 from collections.abc import Callable, Iterable
 
 from providers import Provider
-from syncd.errors import ConflictError, NotFoundError, RefusedError
+from syncd.errors import ConflictError, NotFoundError, RefusedError, TakenError
+from syncd.limits import shown
 from syncd.model import Action, FollowUpRecord, Op, RecordStatus
-from syncd.observe import observe_gone, observe_slot
+from syncd.observe import observe_gone, observe_slot, observed_id
 from syncd.reconcile import record_for
 from syncd.state import StateStore
 
@@ -28,9 +35,11 @@ log = logging.getLogger(__name__)
 
 REFUSED = "the server refuses the write"
 READ_ONLY = "the calendar is read-only for this account"
-WARNINGS = (REFUSED, READ_ONLY)  # the outcomes worth a warning
-HELD = "refused before; tried again at the next full read of its calendar"
+TAKEN = "an event that is not syncd's holds its place"
+WARNINGS = (REFUSED, READ_ONLY, TAKEN)  # the outcomes worth a warning
+HELD = "refused before; tried again at the next full read of its calendar, or once it changes"
 AGAIN = "tried again at the next full read of the calendar"
+FREED = "syncd tries again once the calendar changes"
 _WHY = {
     RecordStatus.EDITED: "edited by the user",
     RecordStatus.DELETED: "deleted by the user meanwhile",
@@ -87,11 +96,10 @@ class Writer:
         """
         if (action.followup_id, action.target) in self.held:
             return HELD
-        with self.store.transaction():
-            if action.target in self.read_only:
-                self.store.refuse(self.source, action.followup_id, action.target)
-                return f"{READ_ONLY}; {AGAIN}"
-            return self._write(action, again=True)
+        if action.target in self.read_only:
+            self._refuse(action)
+            return f"{READ_ONLY}; {AGAIN}"
+        return self._write(action, again=True)
 
     def _write(self, action: Action, *, again: bool) -> str:
         record = self.store.record(action.followup_id)
@@ -103,15 +111,29 @@ class Writer:
             if record is None:
                 return "its calendar is gone"
             if action.op != Op.DELETE:
-                self.store.put_record(observe_gone(record))
+                self._put(observe_gone(record))
                 return _WHY[RecordStatus.DELETED]
             done = dataclasses.replace(record, status=RecordStatus.REMOVED)
+        except TakenError as error:
+            self._refuse(action)
+            return f"{TAKEN}: {error}; {FREED}"
         except RefusedError as error:
-            self.store.refuse(self.source, action.followup_id, action.target)
-            self.store.relist(self.source)  # the calendar's access may have changed
+            self._refuse(action, relist=True)  # the calendar's access may have changed
             return f"{REFUSED} ({error}); check that the calendar is writable; {AGAIN}"
-        self.store.put_record(done)
+        self._put(done)
         return ""
+
+    def _put(self, *records: FollowUpRecord) -> None:
+        with self.store.transaction():
+            for record in records:
+                self.store.put_record(record)
+
+    def _refuse(self, action: Action, *, relist: bool = False) -> None:
+        """Hold the write back until its calendar is read whole again, or changes."""
+        with self.store.transaction():
+            self.store.refuse(self.source, action.followup_id, action.target)
+            if relist:
+                self.store.relist(self.source)
 
     def _attempt(self, action: Action, record: FollowUpRecord | None) -> FollowUpRecord:
         """One conditional write; the record it leaves once the server took it."""
@@ -129,10 +151,13 @@ class Writer:
         current = self.provider.get(action.target, fid)
         record = self.store.record(fid)
         seen = observe_slot(self.source, fid, action.target, current, record)
+        if current is not None and observed_id(self.source, current) is None:
+            self._refuse(action)
+            where = f"{current.resource} ({shown(current.title)!r})"
+            return f"{TAKEN}: {where} is where syncd writes it; delete that event; {FREED}"
         if current is not None and not seen.followups:
             return "an event that is not syncd's holds its identity"
-        for changed in seen.records:
-            self.store.put_record(changed)
+        self._put(*seen.records)
         then = self.decide(fid)
         if then:
             return self._write(then[0], again=False)

@@ -4,26 +4,29 @@ The daemon drives passes (``syncd.runner.sweep`` over one source at a time) and
 knows nothing of interviews. Each source has its own due time: after a good
 pass, one interval; after a transient or unexpected failure, a backoff (see
 ``backoff_delay``); after an AuthError, never again until the config is
-reloaded (SIGHUP). Passes run in the main thread; signals only set flags, and
-the wait between passes is a select() that a signal ends at once.
+reloaded (SIGHUP). Each due source's pass runs in a worker thread of its own
+(``syncd.workers``: at most WORKERS at once, a source never twice at once, each
+pass with its own state store connection), so that a hung server delays no other
+source. The loop, the schedule and the signals stay in the main thread: signals
+only set flags, and the wait between turns is a select() that a signal, or a pass
+that ends, ends at once.
 
-Stopping: SIGTERM/SIGINT stop the loop before the next source's pass. A pass in
-flight is let finish (the engine commits each write with its record) for up to
-STOP_GRACE seconds; past that, or at a second signal, it is cut short between
-two Python steps (a request in flight is abandoned, an open transaction rolls
-back) so that syncd exits 0 within 10 s; the next start finds what the cut pass
-wrote by identity and marker (docs/behaviour.md).
+Stopping: SIGTERM/SIGINT stop the loop: no pass starts any more. The passes in
+flight are let finish (the engine commits each write with its record) for up to
+STOP_GRACE seconds; past that, or at a second signal, they are abandoned (a
+request in flight with them, an open transaction rolls back) so that syncd exits
+0 within 10 s; the next start finds what a cut pass wrote by identity and marker
+(docs/behaviour.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import random
-import select
 import signal
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +42,7 @@ from syncd.notify import Notifier, WatchdogThread
 from syncd.runner import SourceOutcome, sweep
 from syncd.state import StateStore
 from syncd.state_health import STATES
+from syncd.workers import WORKERS, Finished, Spawn, Waker, Workers, daemon_thread
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ BACKOFF_CAP = 15 * 60.0  # retries are never further apart than this (or the int
 RETRY_AFTER_LIMIT = 24 * 3600.0  # a server's Retry-After is honoured up to a day
 MAX_SLEEP = 30.0  # wake at least this often: a laptop back from suspend syncs soon
 STOP_GRACE = 8.0  # seconds a pass in flight may go on after SIGTERM (exit within 10 s)
-HANG_LIMIT = 600.0  # no loop progress for this long: stop feeding the systemd watchdog
+HANG_LIMIT = 600.0  # no loop progress, or a pass this long: stop feeding the systemd watchdog
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HANDLED_SIGNALS = {*STOP_SIGNALS, signal.SIGHUP, signal.SIGALRM}
 
@@ -106,10 +110,13 @@ class SourceState:
 
 
 class Daemon:
-    """The loop over the sources' schedules; clock, random, sweep and wait are injectable.
+    """The loop over the sources' schedules; clock, random, sweep, wait and how a pass is
+    run (``spawn``: a worker thread; tests run it inline) are injectable.
 
-    ``wait(seconds)`` must return early when a signal arrives (``Waker.wait``);
-    a plain ``time.sleep`` would hold SIGTERM back for up to MAX_SLEEP.
+    ``wait(seconds)`` must return early when a signal arrives, or ``wake`` is called
+    (``Waker``); a plain ``time.sleep`` would hold SIGTERM back for up to MAX_SLEEP.
+    ``store`` is the loop's own connection (the STATUS line); each pass opens its own
+    with ``open_store``.
     """
 
     def __init__(
@@ -124,40 +131,63 @@ class Daemon:
         clock: Callable[[], float] = uptime,
         rand: Callable[[], float] = random.random,
         notifier: Notifier | None = None,
+        wake: Callable[[], None] = lambda: None,
+        spawn: Callable[[str], Spawn] = daemon_thread,
+        open_store: Callable[[Path], StateStore] = StateStore,
     ) -> None:
         self.config_path, self.store, self.dry_run = config_path, store, dry_run
         self.sweep, self.clock, self.rand, self.wait = sweep, clock, rand, wait
+        self.open_store = open_store
         self.notifier = notifier or Notifier({}, 0)
-        self.stopping = self.reload_requested = self.busy = False
+        self.stopping = self.reload_requested = False
+        # A dry pass holds its writes in one transaction it throws away: one at a time.
+        size = 1 if dry_run else WORKERS
+        self.workers = Workers(clock, size=size, wake=wake, spawn=spawn)
         self.beat = clock()  # the loop's last sign of life, for the watchdog
         self.last_pass: dt.datetime | None = None
         self.config = config
         self.states: dict[str, SourceState] = {}
         self._apply(config, previous=None)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a pass is in flight."""
+        return self.workers.busy
+
     def run(self) -> None:
-        """Loop until ``stopping`` is set; returns after the pass in flight (or StopNow)."""
+        """Loop until ``stopping`` is set; returns once the passes in flight are done (or
+        abandoned: StopNow)."""
         try:
             while not self.stopping:
                 self.beat = self.clock()
                 if self.reload_requested:
                     self._reload()
-                if self._run_due():
+                self._start_due()
+                if self._collect():
                     self.notifier.status(self.status_line())
                 if not self.stopping:
                     self.wait(self.next_wait())
+            while self.workers.busy:  # the passes in flight, within the stop's grace
+                self.wait(MAX_SLEEP)
+                self._collect()
         except StopNow:
             log.warning("stopped in the middle of a pass; the next start completes it")
         log.info("stopped")
 
     def alive(self) -> bool:
-        """Whether the loop has shown life within HANG_LIMIT (what the watchdog vouches for)."""
-        return self.clock() - self.beat < HANG_LIMIT
+        """Whether the loop has shown life within HANG_LIMIT, and no pass has been in
+        flight longer (what the watchdog vouches for)."""
+        now, oldest = self.clock(), self.workers.oldest()
+        return now - self.beat < HANG_LIMIT and (oldest is None or now - oldest < HANG_LIMIT)
 
     def next_wait(self) -> float:
-        """Seconds until the next source is due, at most MAX_SLEEP."""
+        """Seconds until the next source not in flight is due, at most MAX_SLEEP."""
         now = self.clock()
-        due = [s.due for s in self.states.values() if not s.paused]
+        due = [
+            state.due
+            for name, state in self.states.items()
+            if not state.paused and not self.workers.running(name)
+        ]
         return min(max(min(due) - now, 0.0), MAX_SLEEP) if due else MAX_SLEEP
 
     def status_line(self) -> str:
@@ -175,33 +205,40 @@ class Daemon:
         calendars = f"calendars: {', '.join(counts)}; " if counts else ""
         return f"last pass {when}{dry}; {calendars}sources: " + ", ".join(parts)
 
-    def _run_due(self) -> bool:
-        ran = False
+    def _start_due(self) -> None:
+        """Start the pass of every due source that is not in flight, while workers are free."""
         for source in self.config.sources:
             state = self.states[source.name]
-            if self.stopping:
+            if self.stopping or self.workers.full:
                 break
-            if state.paused or state.due > self.clock():
+            if state.paused or state.due > self.clock() or self.workers.running(source.name):
                 continue
-            self._pass(dataclasses.replace(self.config, sources=(source,)), state)
-            ran = True
-        return ran
+            config = dataclasses.replace(self.config, sources=(source,))
+            self.workers.start(source.name, functools.partial(self._one, config))
 
-    def _pass(self, config: Config, state: SourceState) -> None:
-        name = config.sources[0].name
-        error: Exception | None = None
-        outcome: SourceOutcome | None = None
+    def _one(self, config: Config) -> SourceOutcome:
+        """One source's pass (in its worker), with a state store connection of its own."""
+        store = self.open_store(config.state_dir)
         try:
-            self.busy = True
-            [outcome] = self.sweep(config, self.store, dry_run=self.dry_run)
-            error = outcome.error
-        except Exception as exc:  # a bug must not stop the other sources
-            log.error("%s: the pass failed unexpectedly: %s", name, exc, exc_info=True)
-            error = exc
+            [outcome] = self.sweep(config, store, dry_run=self.dry_run)
         finally:
-            self.busy = False
-        now = self.clock()
-        self.beat = now
+            store.close()
+        return outcome
+
+    def _collect(self) -> bool:
+        """Take in the passes done since the last turn; whether there were any."""
+        done = self.workers.finished()
+        for finished in done:
+            self._finish(finished)
+        return bool(done)
+
+    def _finish(self, finished: Finished) -> None:
+        name, outcome, now = finished.name, finished.outcome, finished.ended
+        state = self.states.get(name)
+        if state is None:  # a source the config no longer has (reloaded meanwhile)
+            return
+        error: Exception | None = finished.error or (outcome.error if outcome else None)
+        self.beat = max(self.beat, now)
         self.last_pass = dt.datetime.now(self.config.timezone)
         interval = self.config.interval.total_seconds()
         state.ok = error is None
@@ -261,29 +298,6 @@ class Daemon:
         log.info("%s sources (%s) every %s", verb, names, format_duration(interval))
 
 
-class Waker:
-    """A wait that a signal ends at once: the signal's wakeup byte makes select() return."""
-
-    def __init__(self) -> None:
-        self._read, self._write = socket.socketpair()
-        self._read.setblocking(False)
-        self._write.setblocking(False)
-        self._previous = signal.set_wakeup_fd(self._write.fileno(), warn_on_full_buffer=False)
-
-    def wait(self, timeout: float) -> None:
-        select.select([self._read], [], [], max(timeout, 0.0))
-        try:
-            while self._read.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
-
-    def close(self) -> None:
-        signal.set_wakeup_fd(self._previous)
-        self._read.close()
-        self._write.close()
-
-
 Handler = Callable[[int, FrameType | None], object] | int | None
 
 
@@ -325,7 +339,13 @@ def run_daemon(config_path: Path, config: Config, *, dry_run: bool = False) -> i
         store = StateStore(config.state_dir)
         waker = Waker()
         daemon = Daemon(
-            config_path, config, store, dry_run=dry_run, wait=waker.wait, notifier=notifier
+            config_path,
+            config,
+            store,
+            dry_run=dry_run,
+            wait=waker.wait,
+            wake=waker.wake,
+            notifier=notifier,
         )
         previous = _install_signals(daemon)
         if notifier.watchdog_period:

@@ -141,9 +141,9 @@ class _Pass:
             log.info("%s: interview %r is gone", name, interview.title)
         if seen.refound:
             log.info("%s: %s: %d follow-ups found again", name, calendar.name, len(seen.refound))
-        with self.store.transaction():
-            self.store.commit_read(name, calendar.id, seen, changes.token)
-            if changes.full:  # a write refused there is tried again
+        with self.store.transaction():  # while the guard holds, the next read is whole again
+            self.store.commit_read(name, calendar.id, seen, None if seen.holding else changes.token)
+            if seen.retry and (changes.full or calendar.writable):  # refused writes: again
                 self.store.clear_refusals(name, calendar.id)
 
     def plan(self, found: Calendars) -> None:

@@ -66,6 +66,11 @@ class RefusedError(ProviderError):
     """The server refuses this write and will go on refusing it (403: a read-only calendar)."""
 
 
+class TakenError(RefusedError):
+    """Another event, not syncd's, holds the place or the UID a follow-up is written under:
+    the server refuses the write until that event is gone. The message names it."""
+
+
 # --- error text: one line, no library's repr ---
 
 

@@ -84,6 +84,22 @@ SHOWN_CHARS = 40
 # this bounds what one bad pass can do to a calendar and to the API quota.
 WRITES_PER_PASS = 200
 
+# --- the mass-deletion guard ---------------------------------------------------------
+
+# Known interviews a complete read of a calendar may miss at once, none of them reported
+# cancelled or deleted, before syncd stops believing it: at least this many, and more
+# than half of those known there. One missing interview is an ordinary deletion seen late
+# (a read after a refused sync token lists what is there, not what went); most of them
+# at once is a restore from an older backup, a server glitch or a cut listing, and
+# believing it would delete every follow-up still ahead. Below it they are gone at once.
+GUARD_LOST_MIN = 2
+
+# How long the guard holds: the calendar is read whole at every pass meanwhile, and
+# interviews that come back are taken up again. Those a complete read still misses this
+# long after the first read that missed them count as deleted. A day is time to notice
+# one warning and restore a backup; a day-old thank-you is past use anyway.
+GUARD_HOLD = dt.timedelta(days=1)
+
 # --- the config ---------------------------------------------------------------------
 
 # Between two passes of a source: at least a second (the daemon's clock; under

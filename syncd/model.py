@@ -119,6 +119,9 @@ class Interview:
     location: str = ""
     resource: str = ""
     series: str = ""  # CalendarEvent.series of the event it was read from
+    # The mass-deletion guard holds it (docs/behaviour.md): the ISO time of the first
+    # complete read that missed it, none saying it was cancelled or deleted; else "".
+    held: str = ""
 
     @property
     def all_day(self) -> bool:

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from syncd import guard
 from syncd.config import Config, DetectConfig, SourceConfig
 from syncd.detect import detect
 from syncd.facts import heard_back_in_title
@@ -47,9 +48,13 @@ class Delta:
     records of follow-ups read back, written (a new etag) or edited by the
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
-    ``guard``: the warning to log when the mass-deletion guard held, else "".
-    ``notes``: other warnings to log, one line each: a series of interviews cut
-    to the limit, whose resources are in ``cut``.
+    ``guard``: the warnings to log of the mass-deletion guard (``syncd.guard``), one
+    line each, else "". ``holding``: the guard holds interviews of this calendar,
+    so it is to be read whole again next time. ``retry``: writes refused in this
+    calendar may be tried again (a full read the guard believes, or a read
+    showing a change of the user's: the event that held a follow-up's place may
+    be gone). ``notes``: other warnings to log, one line each: a series of
+    interviews cut to the limit, whose resources are in ``cut``.
     """
 
     interviews: tuple[Interview, ...] = ()
@@ -60,6 +65,8 @@ class Delta:
     guard: str = ""
     notes: tuple[str, ...] = ()
     cut: tuple[str, ...] = ()
+    holding: bool = False
+    retry: bool = False
 
     @property
     def records(self) -> tuple[FollowUpRecord, ...]:
@@ -124,10 +131,11 @@ def observe(
     one stays known when it ages out of the lookback. A known interview is gone
     when its event was read and is no interview any more, or its resource or
     series is in ``deleted``. A full read also buries what it should have shown
-    in ``scope``'s window and did not, unless it came back empty while syncd
-    knew of something there (the mass-deletion guard: then nothing is buried).
-    Of a series with more than INSTANCES_PER_SERIES instances only the earliest
-    are read (syncd.limits), with one note: a known interview past them is gone.
+    in ``scope``'s window and did not, unless the mass-deletion guard holds
+    (``syncd.guard``: it came back empty while syncd knew of something there, or
+    misses most known interviews at once): then nothing is buried. Of a series
+    with more than INSTANCES_PER_SERIES instances only the earliest are read
+    (syncd.limits), with one note: a known interview past them is gone.
     """
     part = observe_followups(source.name, changes, records, calendar.id)
     before = {i.key: i for i in known}
@@ -148,21 +156,20 @@ def observe(
         and (interview.resource in touched or interview.series in deleted - {""})
     }
     more: list[FollowUpRecord] = []
-    guard = ""
+    verdict = guard.Verdict(gone={}, held={})
     if changes.full:
         here = [r for r in records.values() if r.target == calendar.id]
-        if not changes.events and not changes.unchanged and (before or here):
-            guard = (
-                f"{source.name}: {calendar.name}: a full read came back empty;"
-                " deleting nothing (mass-deletion guard)"
-            )
-        else:
-            keys = {e.key for e in events}
-            gone |= {
-                key: interview
-                for key, interview in before.items()
-                if key not in keys and _overlaps(interview, scope)
-            }
+        window = {key: i for key, i in before.items() if _overlaps(i, scope)}
+        keys = {e.key for e in events}
+        # Known interviews whose object the read shows without them are gone for sure;
+        # those whose object it does not show at all are what the guard judges.
+        places = (touched | {e.series for e in changes.events}) - {""}
+        absent = {key: i for key, i in window.items() if key not in keys and key not in gone}
+        missing = {k: i for k, i in absent.items() if not {i.resource, i.series} & places}
+        empty = not changes.events and not changes.unchanged and bool(before or here)
+        verdict = guard.judge(missing, len(window), empty=empty, now=now)
+        gone |= {k: i for k, i in absent.items() if k not in missing} | verdict.gone
+        if not verdict.holds:
             ids = {observed_id(source.name, e) for e in changes.events}
             ids |= {r.id for r in here if r.resource in changes.unchanged}
             seen = {r.id for r in part.deleted}
@@ -172,14 +179,27 @@ def observe(
                 if r.id not in ids | seen and scope.start <= r.start < scope.end and _gone(r)
             ]
     notes = series_notes(cut, found.values())
+    where = f"{source.name}: {calendar.name}"
+    held, let_go = guard.warnings(verdict, where, now, config.timezone)
     return dataclasses.replace(
         part,
-        interviews=tuple(i for key, i in found.items() if before.get(key) != i),
+        interviews=tuple(i for key, i in {**found, **verdict.held}.items() if before.get(key) != i),
         gone=tuple(gone.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
-        guard=guard,
-        notes=tuple(f"{source.name}: {calendar.name}: {note}" for note in notes.values()),
+        guard=held,
+        notes=(*(f"{where}: {note}" for note in notes.values()), *filter(None, [let_go])),
         cut=tuple(notes),
+        holding=bool(verdict.held),
+        retry=not verdict.holds if changes.full else _users_change(source.name, changes, records),
+    )
+
+
+def _users_change(source: str, changes: ChangeSet, records: Mapping[str, FollowUpRecord]) -> bool:
+    """Whether an incremental read shows an event that is not syncd's changed or deleted:
+    one that held a follow-up's place or UID may be gone."""
+    ours = {r.resource for r in records.values()}
+    return any(r not in ours for r in changes.deleted) or any(
+        observed_id(source, e) is None for e in changes.events
     )
 
 

@@ -5,7 +5,10 @@ conditional: PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``
 (update), DELETE with ``If-Match``; never the Schedule-Tag. Servers answer 412
 (or 409) both when an object changed and when it, or its calendar, is gone: one
 GET of the object tells the two apart. A 403 on a write is a refusal
-(RefusedError: a read-only calendar).
+(RefusedError: a read-only calendar). A create refused because another object of
+the calendar holds the follow-up's UID (``no-uid-conflict``: 409 on Radicale, 412
+on Xandikos, 403 on some servers) is a TakenError naming that object, found by a
+calendar-query on the UID: it is the user's, and syncd writes nothing over it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import urllib.parse
+import xml.sax.saxutils
 
 import niquests
 
 from providers.caldav import davxml, ical, render
 from providers.caldav.reports import Reports
 from providers.caldav.transport import DavHttp
+from syncd import limits
 from syncd.config import Config, SourceConfig
-from syncd.errors import ConflictError, NotFoundError, ProviderError, RefusedError
+from syncd.errors import ConflictError, NotFoundError, ProviderError, RefusedError, TakenError
 from syncd.model import CalendarEvent, FollowUp
 
 log = logging.getLogger(__name__)
@@ -98,11 +103,12 @@ class DavObjects:
         url = object_url(calendar, ical.followup_href_name(followup.id))
         body = render.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-None-Match": "*"})
-        if response.status_code in (409, 412):
+        if response.status_code in (403, 409, 412):
             conditions = davxml.error_conditions(response.content or b"")
             if "no-uid-conflict" in conditions:
-                why = "its UID is in use"
-            elif self._exists(url):
+                raise self._uid_taken(calendar, url, ical.followup_uid(followup.id))
+        if response.status_code in (409, 412):
+            if self._exists(url):
                 why = "it exists already"
             elif not self.reports.exists(collection_url(calendar)):
                 raise NotFoundError(f"{calendar}: the calendar is gone")
@@ -153,6 +159,36 @@ class DavObjects:
                 raise ConflictError(f"{url}: changed meanwhile")
             raise NotFoundError(f"{url}: no longer there")
 
+    def _uid_taken(self, calendar: str, url: str, uid: str) -> ProviderError:
+        """The error for a create refused as ``no-uid-conflict``: a TakenError naming the
+        object that holds ``uid`` (ConflictError when that is the follow-up's own place)."""
+        holder = self._holder_of(calendar, uid)
+        if holder is not None and holder[0] == davxml.resource_of(url):
+            return ConflictError(f"{url}: not created: it exists already")
+        what = f"{holder[0]} ({limits.shown(holder[1])!r})" if holder else "another event"
+        return TakenError(f"{what} holds its UID {uid}; delete that event, or give it another UID")
+
+    def _holder_of(self, calendar: str, uid: str) -> tuple[str, str] | None:
+        """(resource, title) of the object of ``calendar`` holding ``uid``, by a calendar-query
+        (RFC 4791 9.7.5); None when the server does not say."""
+        headers = {**davxml.XML_HEADERS, "Depth": "1"}
+        response = self.http.send("REPORT", collection_url(calendar), _uid_query(uid), headers)
+        if response.status_code != 207:
+            return None
+        try:
+            answers = davxml.parse_multiget(response.content or b"")
+        except davxml.MalformedResponse:
+            return None
+        for fetched in answers:
+            if fetched.gone or fetched.data is None:
+                continue
+            member = fetched.member
+            events = self.parse(calendar, member.resource, member.etag, fetched.data, *_WIDE)
+            titles = [e.title for e in events or () if e.id == uid]
+            if titles or events is None:  # unreadable: the server matched it on the UID
+                return member.resource, titles[0] if titles else ""
+        return None
+
     def _refused(self, url: str) -> RefusedError:
         return RefusedError(
             f"{url}: the server refuses this write (HTTP 403); "
@@ -181,6 +217,19 @@ class DavObjects:
         if not events:
             raise ProviderError(f"{url}: the follow-up syncd wrote cannot be read back")
         return events[0]
+
+
+def _uid_query(uid: str) -> bytes:
+    """A calendar-query REPORT for the objects whose VEVENT has the UID ``uid``."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        '<C:prop-filter name="UID"><C:text-match collation="i;octet">'
+        f"{xml.sax.saxutils.escape(uid)}</C:text-match></C:prop-filter>"
+        "</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"
+    ).encode()
 
 
 def slot_of(calendar: str, resource: str) -> str:

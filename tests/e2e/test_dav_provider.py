@@ -35,7 +35,7 @@ from providers.caldav import ical, render, reports
 from providers.caldav import provider as dav
 from providers.caldav.provider import DavProvider, open_source
 from syncd.config import Config, SourceConfig
-from syncd.errors import AuthError, ConflictError, NotFoundError, TransientError
+from syncd.errors import AuthError, ConflictError, NotFoundError, TakenError, TransientError
 from syncd.model import CalendarEvent, FollowUp
 
 LONDON = ZoneInfo("Europe/London")
@@ -397,14 +397,18 @@ def test_create_is_conditional(provider: DavProvider, dav_calendar: CalendarHand
     assert dav_calendar.names() == [name]
 
 
-def test_create_with_its_uid_used_elsewhere_is_a_conflict(
+def test_create_with_its_uid_used_elsewhere_names_the_object_that_holds_it(
     provider: DavProvider, dav_calendar: CalendarHandle
 ):
     followup = make_followup(dav_calendar.url)
     dav_calendar.put("elsewhere.ics", ics(vevent(ical.followup_uid(followup.id), "Thank-you")))
 
-    with pytest.raises(ConflictError):
+    with pytest.raises(TakenError) as taken:
         provider.create(followup)
+
+    assert f"{dav_calendar.resource('elsewhere.ics')} ('Thank-you') holds its UID" in str(
+        taken.value
+    )
 
     assert dav_calendar.names() == ["elsewhere.ics"]
 

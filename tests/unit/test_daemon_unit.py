@@ -37,6 +37,7 @@ from syncd.lock import LOCK_NAME, AlreadyRunning, acquire
 from syncd.notify import Notifier, WatchdogThread, one_line, socket_address, watchdog_period
 from syncd.runner import SourceOutcome
 from syncd.state import StateStore
+from syncd.workers import inline
 
 # --- the backoff schedule
 
@@ -101,6 +102,7 @@ class Loop:
             clock=lambda: self.now,
             rand=lambda: 0.5,
             wait=self.wait,
+            spawn=inline,  # each pass in the loop's thread: the fake clock stays in step
         )
 
     def sweep(
@@ -238,6 +240,43 @@ def test_a_short_interval_warns_once(
     loop.daemon.run()
     warnings = [r for r in caplog.records if "under 30s" in r.getMessage()]
     assert len(warnings) == 1 and loop.times("a") == [0, 5, 10, 15]
+
+
+def test_a_hung_pass_holds_back_its_own_source_alone(tmp_path: Path) -> None:
+    """Passes in worker threads: the steady source passes on its schedule while the stuck
+    one's pass hangs, and the stuck one is never started twice at once."""
+    release, woke = threading.Event(), threading.Event()
+    passes: list[str] = []
+    now = [1000.0]
+
+    def sweep(config: Config, store: StateStore, *, dry_run: bool = False) -> list[SourceOutcome]:
+        [source] = config.sources
+        passes.append(source.name)
+        if source.name == "stuck":
+            release.wait(30)
+        return [SourceOutcome(source.name)]
+
+    def wait(seconds: float) -> None:
+        woke.wait(0.05)  # a finished pass ends it at once
+        woke.clear()
+        now[0] += seconds
+        if passes.count("steady") >= 5 and not daemon.stopping:
+            daemon.stopping = True
+            release.set()
+
+    sources = tuple(make_source(name, url="http://127.0.0.1:9/") for name in ("stuck", "steady"))
+    config = Config(interval=dt.timedelta(seconds=60), state_dir=tmp_path / "state",
+                    sources=sources)  # fmt: skip
+    store = StateStore(config.state_dir)
+    try:
+        daemon = Daemon(tmp_path / "config.toml", config, store, sweep=sweep,
+                        clock=lambda: now[0], wait=wait, wake=woke.set)  # fmt: skip
+        daemon.run()
+    finally:
+        store.close()
+    assert passes.count("stuck") == 1 and passes.count("steady") >= 5
+    assert not daemon.busy, "the stop waited for the pass in flight"
+    assert daemon.states["stuck"].ok and daemon.states["steady"].ok
 
 
 def test_the_wait_ends_at_a_signal() -> None:

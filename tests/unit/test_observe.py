@@ -100,6 +100,7 @@ class Case:
     user_deleted: tuple[str, ...] = ()
     refound: tuple[str, ...] = ()
     guard: bool = False
+    held: tuple[str, ...] = ()  # interviews stored again, marked held by the guard
 
 
 IV = ev()
@@ -230,7 +231,7 @@ CASES = {
         events=(LUNCH,), full=True, records=(rec(fu(days=400)),)
     ),
     "full read empty while interviews are known: the guard holds": Case(
-        full=True, known=(known(IV),), records=(rec(THANKS),), guard=True
+        full=True, known=(known(IV),), records=(rec(THANKS),), guard=True, held=("iv1",)
     ),
     "full read empty with nothing known": Case(full=True),
     "full read holding only unchanged follow-ups": Case(
@@ -249,7 +250,8 @@ def test_observe(case: Case) -> None:
     records = {r.id: r for r in case.records}
     delta = observe(changes, CAL, case.known, records, SCOPE, NOW, SOURCE, CONFIG)
     kinds = {r.id: str(r.kind) for r in [*case.records, *delta.records]}
-    assert [i.key for i in delta.interviews] == list(case.new)
+    assert [i.key for i in delta.interviews if not i.held] == list(case.new)
+    assert [i.key for i in delta.interviews if i.held] == list(case.held)
     assert [i.key for i in delta.gone] == list(case.gone)
     assert [(str(r.kind), r.status) for r in delta.followups] == list(case.seen)
     assert [str(r.kind) for r in delta.deleted] == list(case.user_deleted)
@@ -257,8 +259,9 @@ def test_observe(case: Case) -> None:
     assert [kinds[fid] for fid in delta.refound] == list(case.refound)
     assert bool(delta.guard) is case.guard
     if case.guard:
-        assert delta.guard.startswith("src: Personal: a full read came back empty")
-        assert delta.guard.endswith("deleting nothing (mass-deletion guard)")
+        assert delta.guard.startswith(
+            "src: Personal: a full read came back empty; deleting nothing (mass-deletion guard)"
+        )
 
 
 def test_a_calendar_read_only_for_follow_ups_finds_no_interview() -> None:
@@ -474,3 +477,180 @@ def test_known_instances_past_the_limit_are_gone() -> None:
         seen = observe(ChangeSet(tuple(flood), (), "t", full=full), CAL, before, {}, SCOPE, NOW,
                        SOURCE, CONFIG)  # fmt: skip
         assert {i.key for i in seen.gone} == {e.key for e in flood[limits.INSTANCES_PER_SERIES :]}
+
+
+# --- the mass-deletion guard on a partial loss (syncd/guard.py, syncd/limits.py) ---------
+
+
+def iv(n: int, **fields: Any) -> CalendarEvent:
+    """Interview ``iv<n>``, an hour on day ``n`` after the first one's."""
+    return ev(f"iv{n}", start=IV.start + n * DAY, end=IV.end + n * DAY, **fields)
+
+
+def held(event: CalendarEvent, days_ago: float) -> Interview:
+    """The interview of ``event``, held by the guard since ``days_ago`` days."""
+    return dataclasses.replace(known(event), held=(NOW - days_ago * DAY).isoformat())
+
+
+IV1, IV2, IV3, IV4, IV5 = (iv(n) for n in range(1, 6))
+HOLDS = "src: Personal: a full read misses"
+LET_GO = "src: Personal: 2 interviews still missing from a full read 24 hours after"
+
+
+@dataclasses.dataclass(frozen=True)
+class GuardCase:
+    known: tuple[Interview, ...]
+    events: tuple[CalendarEvent, ...] = ()
+    deleted: tuple[str, ...] = ()
+    records: tuple[FollowUpRecord, ...] = ()
+    full: bool = True
+    # expected: interviews gone; stored marked held; stored again without the mark
+    gone: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    warning: str = ""  # how the guard's one line starts ("": none)
+    note: str = ""  # how the let-go line starts ("": none)
+    holding: bool = False  # the calendar is to be read whole again
+    user_deleted: tuple[str, ...] = ()
+    retry: bool = True
+
+
+GUARD_CASES = {
+    "one of three missing: gone at once": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3)), events=(IV1, IV2), gone=("iv3",)
+    ),
+    "two of three missing: held, one warning, read whole again": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3)),
+        events=(IV1,),
+        held=("iv2", "iv3"),
+        warning=HOLDS + " 2 of the 3 interviews known there, none of them reported cancelled",
+        holding=True,
+        retry=False,
+    ),
+    "two of four missing (not more than half): gone": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3), known(IV4)),
+        events=(IV1, IV2),
+        gone=("iv3", "iv4"),
+    ),
+    "every one missing, the read holding other events: held": GuardCase(
+        known=(known(IV1), known(IV2)),
+        events=(LUNCH,),
+        held=("iv1", "iv2"),
+        warning=HOLDS + " 2 of the 2",
+        holding=True,
+        retry=False,
+    ),
+    "those reported deleted are gone and not counted as missing": GuardCase(
+        known=tuple(known(e) for e in (IV1, IV2, IV3, IV4, IV5)),
+        events=(IV1,),
+        deleted=("iv2",),
+        gone=("iv2",),
+        held=("iv3", "iv4", "iv5"),
+        warning=HOLDS + " 3 of the 5",
+        holding=True,
+        retry=False,
+    ),
+    "an interview whose object is read without it is gone, whatever else is missing": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3)),
+        events=(dataclasses.replace(IV1, title="Lunch with Acme"),),
+        gone=("iv1",),
+        held=("iv2", "iv3"),
+        warning=HOLDS + " 2 of the 3",
+        holding=True,
+        retry=False,
+    ),
+    "follow-ups missing while the guard holds are not taken as deleted": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3)),
+        events=(IV1,),
+        records=(rec(THANKS),),
+        held=("iv2", "iv3"),
+        warning=HOLDS,
+        holding=True,
+        retry=False,
+    ),
+    "still missing within the hold: held as it is, no second warning": GuardCase(
+        known=(known(IV1), held(IV2, 0.5), held(IV3, 0.5)),
+        events=(IV1,),
+        holding=True,
+        retry=False,
+    ),
+    "still missing a day after: gone, and said": GuardCase(
+        known=(known(IV1), held(IV2, 1), held(IV3, 1.5)),
+        events=(IV1,),
+        gone=("iv2", "iv3"),
+        note=LET_GO,
+    ),
+    "back in the read: taken up again": GuardCase(
+        known=(known(IV1), held(IV2, 0.5), held(IV3, 0.5)),
+        events=(IV1, IV2, IV3),
+        released=("iv2", "iv3"),
+    ),
+    "partly back, the rest a small loss: gone at once": GuardCase(
+        known=(known(IV1), held(IV2, 0.5), held(IV3, 0.5)),
+        events=(IV1, IV2),
+        released=("iv2",),
+        gone=("iv3",),
+    ),
+    "an empty read holding only follow-ups: deletes nothing, says so each time": GuardCase(
+        known=(),
+        records=(rec(THANKS),),
+        warning="src: Personal: a full read came back empty; deleting nothing",
+        retry=False,
+    ),
+    "an incremental read is never judged": GuardCase(
+        known=(known(IV1), known(IV2), known(IV3)), events=(IV1,), full=False, retry=True
+    ),
+    "an incremental read showing only syncd's follow-ups frees no refused write": GuardCase(
+        known=(known(IV1),),
+        events=(at_slot(THANKS),),
+        records=(rec(THANKS),),
+        full=False,
+        retry=False,
+    ),  # fmt: skip
+    "an incremental read showing a deletion frees refused writes": GuardCase(
+        known=(known(IV1),), deleted=("lunch",), full=False, retry=True
+    ),
+    "a follow-up of syncd's reported deleted frees nothing": GuardCase(
+        known=(known(IV1),),
+        deleted=(f"{THANKS.id}.ics",),
+        records=(rec(THANKS),),
+        full=False,
+        user_deleted=(T,),
+        retry=False,
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("case", GUARD_CASES.values(), ids=GUARD_CASES.keys())
+def test_the_guard_on_a_partial_loss(case: GuardCase) -> None:
+    changes = ChangeSet(case.events, case.deleted, "t2", case.full)
+    records = {r.id: r for r in case.records}
+    delta = observe(changes, CAL, case.known, records, SCOPE, NOW, SOURCE, CONFIG)
+    assert sorted(i.key for i in delta.gone) == sorted(case.gone)
+    stored = {i.key: i for i in delta.interviews}
+    assert sorted(k for k, i in stored.items() if i.held) == sorted(case.held)
+    before = {i.key: i for i in case.known}
+    released = [k for k, i in stored.items() if not i.held and before.get(k, i).held]
+    assert sorted(released) == sorted(case.released)
+    for key in case.held:  # marked with the time of this read
+        assert stored[key].held == NOW.isoformat()
+    assert delta.guard.startswith(case.warning) if case.warning else delta.guard == ""
+    assert [n for n in delta.notes if n.startswith(case.note or "\0")] == (
+        [delta.notes[-1]] if case.note else []
+    )
+    assert (delta.holding, delta.retry) == (case.holding, case.retry)
+    assert [str(r.kind) for r in delta.deleted] == list(case.user_deleted)
+
+
+def test_the_guard_says_when_it_lets_go_and_what_to_do() -> None:
+    changes = ChangeSet((IV1,), (), "t2", True)
+    known_ = (known(IV1), known(IV2), known(IV3))
+    delta = observe(changes, CAL, known_, {}, SCOPE, NOW, SOURCE, CONFIG)
+    assert delta.guard == (
+        "src: Personal: a full read misses 2 of the 3 interviews known there, none of them"
+        " reported cancelled or deleted; deleting none of their follow-ups (mass-deletion"
+        " guard); if they were lost, restore them: syncd reads the calendar whole at every"
+        " pass and takes them up again; if you deleted them, their follow-ups still ahead"
+        " are deleted once a full read still misses them after 2026-11-26 12:00"
+    )
+    assert limits.GUARD_LOST_MIN == 2 and limits.GUARD_HOLD == DAY
