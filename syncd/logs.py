@@ -53,6 +53,7 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         copy = logging.makeLogRecord(record.__dict__)
         copy.msg, copy.args = clean_message(record), None
+        copy.exc_text = None  # another handler's text of the traceback: made here again
         return redact(super().format(copy))
 
     def formatException(self, ei: Any) -> str:
