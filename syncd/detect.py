@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import logging
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd import limits
@@ -277,25 +278,33 @@ def _interview(
         resource=text(event.resource),
         series=text(event.series),
     )
-    return _facts_cut(interview, problems)
+    return _as_copied(interview, problems)
 
 
 # The facts copied into follow-ups, each read up to syncd.limits.FACT_CHARS.
 _FACTS = ("company", "role", "contact", "contact_phone", "agency", "agency_contact", "agency_phone")
+# Control characters (C0, DEL, C1) are never copied into a follow-up: a terminal or a
+# server reading it back would obey or choke on them. Tabs and line breaks become spaces.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BREAKS = re.compile(r"[\t\n\r]")
 
 
-def _facts_cut(interview: Interview, problems: list[str]) -> Interview:
-    """The interview with each fact cut to FACT_CHARS; what was cut goes to ``problems``."""
-    long = {
-        name: value for name in _FACTS if len(value := getattr(interview, name)) > limits.FACT_CHARS
-    }
-    if not long:
-        return interview
-    names = ", ".join(name.replace("_", " ") for name in long)
-    problems.append(f"{names} cut to {limits.FACT_CHARS:,} characters")
-    return dataclasses.replace(
-        interview, **{name: value[: limits.FACT_CHARS] for name, value in long.items()}
-    )
+def _as_copied(interview: Interview, problems: list[str]) -> Interview:
+    """The interview with its title and facts as follow-ups may copy them: no control
+    character, each fact cut to FACT_CHARS (what was cut goes to ``problems``)."""
+    changed: dict[str, Any] = {}
+    long = []
+    for name in ("title", *_FACTS):
+        value: str = getattr(interview, name)
+        clean = _CONTROLS.sub("", _BREAKS.sub(" ", value))
+        if name != "title" and len(clean) > limits.FACT_CHARS:
+            clean = clean[: limits.FACT_CHARS]
+            long.append(name.replace("_", " "))
+        if clean != value:
+            changed[name] = clean
+    if long:
+        problems.append(f"{', '.join(long)} cut to {limits.FACT_CHARS:,} characters")
+    return dataclasses.replace(interview, **changed) if changed else interview
 
 
 def _from_patterns(title: str, patterns: tuple[str, ...]) -> tuple[str, str]:
