@@ -34,6 +34,7 @@ from syncd.config import (
     resolve_config_path,
 )
 from syncd.errors import ConfigError, SourcesFailed, SyncdError
+from syncd.log_hygiene import redact
 from syncd.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _fail(error: SyncdError, code: int) -> NoReturn:
     # control character reaches the terminal.
     lines = error.lines if isinstance(error, SourcesFailed) else [str(error)]
     for line in lines:
-        click.echo(limits.shown(line, limits.LOG_LINE_CHARS), err=True)
+        click.echo(redact(limits.shown(line, limits.LOG_LINE_CHARS)), err=True)
     raise click.exceptions.Exit(code)
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from syncd import limits
 from syncd.config import Config
+from syncd.log_hygiene import redact
 from syncd.model import RecordStatus
 from syncd.state import StateStore
 from syncd.state_health import FAILING, STATES, VANISHED, CalendarHealth
@@ -83,7 +84,7 @@ def _calendar(health: CalendarHealth, zone: ZoneInfo) -> str:
 
 
 def _error(text: str) -> str:
-    return limits.shown(text, limits.LOGGED_CHARS)
+    return redact(limits.shown(text, limits.LOGGED_CHARS))
 
 
 def _local(stamp: str, zone: ZoneInfo) -> str:
