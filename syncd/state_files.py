@@ -70,7 +70,7 @@ def prepare_state_dir(folder: Path) -> None:
             f"{folder}: state_dir belongs to another user (uid {info.st_uid}); set state_dir"
             " to a folder of your own"
         )
-    if mode & (stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH):
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise StateError(
             f"{folder}: state_dir is shared: others may write in it (mode {mode:04o}); set"
             " state_dir to a folder of syncd's own (the default is ~/.local/state/syncd)"
