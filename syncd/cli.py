@@ -17,13 +17,14 @@ a source is opened; ``syncd auth KIND`` lists the kinds that have an auth step.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from providers import ProviderKind, SourceFinder, config_sections, get_kind, kinds
-from syncd import __version__
+from syncd import __version__, limits
 from syncd.config import (
     QUOTA_INTERVAL,
     Config,
@@ -32,6 +33,7 @@ from syncd.config import (
     load_config,
 )
 from syncd.errors import ConfigError, SourcesFailed, SyncdError
+from syncd.log_hygiene import redact
 from syncd.logs import setup_logging
 from syncd.machine import resolve_config_path
 
@@ -45,10 +47,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _fail(error: SyncdError, code: int) -> NoReturn:
     # One line whatever the message holds (one per failed source): a log scraper
-    # or a user reads one line.
+    # or a user reads one line. Servers' and invitations' text may be in it: no
+    # control character reaches the terminal.
     lines = error.lines if isinstance(error, SourcesFailed) else [str(error)]
     for line in lines:
-        click.echo(" ".join(line.split("\n")), err=True)
+        click.echo(redact(limits.shown(line, limits.LOG_LINE_CHARS)), err=True)
     raise click.exceptions.Exit(code)
 
 
@@ -62,6 +65,22 @@ class SyncdGroup(click.Group):
             _fail(error, EXIT_USAGE)
         except SyncdError as error:
             _fail(error, EXIT_FAILURE)
+        except Exception as error:
+            if (damaged := _state_damage(ctx, error)) is None:
+                raise
+            _fail(damaged, EXIT_FAILURE)
+
+
+def _state_damage(ctx: click.Context, error: Exception) -> SyncdError | None:
+    """The one line for an SQLite error on the state file met after it was opened (a
+    file damaged while syncd ran); None for any other error."""
+    sqlite3 = sys.modules.get("sqlite3")  # loaded only by commands that use the state
+    config = ctx.ensure_object(CliState).config
+    if sqlite3 is None or config is None or not isinstance(error, sqlite3.Error):
+        return None
+    from syncd.state_files import DB_NAME, database_error
+
+    return database_error(config.state_dir / DB_NAME, error)
 
 
 SyncdGroup.group_class = type  # subgroups are SyncdGroups too
@@ -149,7 +168,10 @@ def config_notes(config: Config) -> list[str]:
 @click.pass_context
 def run_command(ctx: click.Context, once: bool, dry_run: bool) -> None:
     """Keep the follow-ups in your calendars up to date (the daemon)."""
+    from syncd.state_files import prepare_state_dir
+
     config = load_from_context(ctx)
+    prepare_state_dir(config.state_dir)  # refused before the lock file is made in it
     if not once:
         from syncd.daemon import run_daemon
 
@@ -223,8 +245,9 @@ def plan_command(ctx: click.Context, as_json: bool) -> None:
     elif not rows and all(o.ok for o in outcomes):
         click.echo("nothing to do")
     for row in rows if not as_json else []:
-        title = row["title"] or row["id"]
-        click.echo(f"{row['op']:<7} {row['start'][:16]:<16}  {title}  ({row['reason']})")
+        title = limits.shown(row["title"] or row["id"], limits.LISTED_CHARS)
+        reason = limits.shown(row["reason"], limits.LOGGED_CHARS)
+        click.echo(f"{row['op']:<7} {row['start'][:16]:<16}  {title}  ({reason})")
     _raise_failures(outcomes)
 
 
@@ -301,6 +324,38 @@ def status_command(ctx: click.Context) -> None:
         click.echo(describe_status(config, store, dt.datetime.now(dt.UTC)))
     finally:
         store.close()
+
+
+@main.group("state")
+def state_group() -> None:
+    """The state syncd keeps between passes."""
+
+
+@state_group.command("reset")
+@config_option
+@click.pass_context
+def state_reset_command(ctx: click.Context) -> None:
+    """Move the state file aside (a damaged one, say); the next pass starts afresh."""
+    import datetime as dt
+
+    from syncd.lock import acquire
+    from syncd.state_files import DB_NAME, prepare_state_dir, reset
+
+    config = load_from_context(ctx)
+    prepare_state_dir(config.state_dir)
+    lock = acquire(config.state_dir)  # not while a daemon uses it
+    try:
+        moved = reset(config.state_dir, dt.datetime.now())
+    finally:
+        lock.release()
+    path = config.state_dir / DB_NAME
+    if not moved:
+        click.echo(f"nothing to reset: {path} does not exist")
+        return
+    click.echo(
+        f"moved {path} aside to {moved[0]}; the next pass starts afresh and finds syncd's"
+        " follow-ups again by their markers"
+    )
 
 
 @main.group("service")

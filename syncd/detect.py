@@ -11,11 +11,11 @@ import datetime as dt
 import functools
 import logging
 import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd import limits
 from syncd.config import Config, DetectConfig, SourceConfig
-from syncd.domains import in_domains, mail_domain, names_no_employer, org_name
 from syncd.facts import (
     description_facts,
     description_text,
@@ -28,7 +28,8 @@ from syncd.facts import (
     split_phone,
     status_heard_back,
 )
-from syncd.model import Attendee, CalendarEvent, Interview
+from syncd.model import CalendarEvent, Interview
+from syncd.people import People, address, attendees, text, texts
 from syncd.titles import company_and_role, fold, has_keyword, title_says_remote
 
 __all__ = [
@@ -74,22 +75,23 @@ def detect(
         if not is_interview(event, source, config, now, known=known):
             return None
     except Exception as exc:
-        log.warning("%s: event %s skipped: %s", _where(source, event), _name(event), exc)
+        why = limits.shown(str(exc), 200)
+        log.warning("%s: event %s skipped: %s", _where(source, event), _name(event), why)
         return None
     problems: list[str] = list(cut)
     try:
         interview = _interview(event, source, config.detect, problems)
     except Exception as exc:
-        problems.append(f"facts unreadable ({exc}); using defaults")
+        problems.append(f"facts unreadable ({limits.shown(str(exc), 200)}); using defaults")
         interview = Interview(
             source=source.name,
-            calendar=_text(event.calendar),
+            calendar=text(event.calendar),
             key=event.key,
-            title=_text(event.title),
+            title=text(event.title),
             start=event.start,
             end=event.end,
-            resource=_text(event.resource),
-            series=_text(event.series),
+            resource=text(event.resource),
+            series=text(event.series),
         )
     if problems:
         what = "; ".join(problems)
@@ -129,12 +131,12 @@ def is_interview(
     when the event has no usable start time.
     """
     rules = config.detect
-    title = _text(event.title)
-    if event.markers is not None or fold(_text(event.status)).strip() in ("cancelled", "canceled"):
+    title = text(event.title)
+    if event.markers is not None or fold(text(event.status)).strip() in ("cancelled", "canceled"):
         return False
-    if _text(event.event_type or "default") not in EVENT_TYPES:
+    if text(event.event_type or "default") not in EVENT_TYPES:
         return False
-    if not _title_or_category_matches(title, _texts(event.categories), rules):
+    if not _title_or_category_matches(title, texts(event.categories), rules):
         return False
     folded = _squash(fold(title))
     if any(_squash(fold(entry)) in folded for entry in rules.exclude if entry.strip()):
@@ -173,10 +175,10 @@ def _patterns(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
 
 
 def _declined(event: CalendarEvent, source: SourceConfig) -> bool:
-    me = {_address(a) for a in source.me}
+    me = {address(a) for a in source.me}
     return any(
-        fold(_text(a.response)).strip() == "declined" and (a.is_self or _address(a.email) in me)
-        for a in _attendees(event.attendees)
+        fold(text(a.response)).strip() == "declined" and (a.is_self or address(a.email) in me)
+        for a in attendees(event.attendees)
     )
 
 
@@ -217,14 +219,14 @@ def _instant(value: object, tz: ZoneInfo) -> dt.datetime | None:
 def _interview(
     event: CalendarEvent, source: SourceConfig, rules: DetectConfig, problems: list[str]
 ) -> Interview:
-    title, location = _text(event.title), _text(event.location)
-    raw_description = _text(event.description)
+    title, location = text(event.title), text(event.location)
+    raw_description = text(event.description)
     description = description_text(raw_description)
     lines = fact_lines(description)
     facts: dict[str, str] = {}
     for key, value in lines:
         facts.setdefault(key, value)
-    people = _People(event, source, rules)
+    people = People(event, source, rules)
 
     title_company, title_role = _from_patterns(title, rules.patterns)
     if not (title_company or title_role):
@@ -250,9 +252,9 @@ def _interview(
             decision = normalised
 
     marker = rules.heard_back_marker
-    return Interview(
+    interview = Interview(
         source=source.name,
-        calendar=_text(event.calendar),
+        calendar=text(event.calendar),
         key=event.key,
         title=title,
         start=event.start,
@@ -273,9 +275,36 @@ def _interview(
         or heard_back_in_title(title, marker)
         or heard_back_in_title(description, marker),
         location=location,
-        resource=_text(event.resource),
-        series=_text(event.series),
+        resource=text(event.resource),
+        series=text(event.series),
     )
+    return _as_copied(interview, problems)
+
+
+# The facts copied into follow-ups, each read up to syncd.limits.FACT_CHARS.
+_FACTS = ("company", "role", "contact", "contact_phone", "agency", "agency_contact", "agency_phone")
+# Control characters (C0, DEL, C1) are never copied into a follow-up: a terminal or a
+# server reading it back would obey or choke on them. Tabs and line breaks become spaces.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def _as_copied(interview: Interview, problems: list[str]) -> Interview:
+    """The interview with its title and facts as follow-ups may copy them: no control
+    character, each fact cut to FACT_CHARS (what was cut goes to ``problems``)."""
+    changed: dict[str, Any] = {}
+    long = []
+    for name in ("title", *_FACTS):
+        value: str = getattr(interview, name)
+        clean = _CONTROLS.sub("", _BREAKS.sub(" ", value))
+        if name != "title" and len(clean) > limits.FACT_CHARS:
+            clean = clean[: limits.FACT_CHARS]
+            long.append(name.replace("_", " "))
+        if clean != value:
+            changed[name] = clean
+    if long:
+        problems.append(f"{', '.join(long)} cut to {limits.FACT_CHARS:,} characters")
+    return dataclasses.replace(interview, **changed) if changed else interview
 
 
 def _from_patterns(title: str, patterns: tuple[str, ...]) -> tuple[str, str]:
@@ -288,113 +317,14 @@ def _from_patterns(title: str, patterns: tuple[str, ...]) -> tuple[str, str]:
     return "", ""
 
 
-class _People:
-    """The organizer and attendees, sorted into the user, agency staff and the others."""
-
-    def __init__(self, event: CalendarEvent, source: SourceConfig, rules: DetectConfig) -> None:
-        self._me = {_address(a) for a in source.me}
-        # The user's own organisation (me@mycompany.com) is not the one interviewing them.
-        self._my_orgs = {org_name(d) for a in self._me if (d := mail_domain(a))}
-        self._agency_domains = rules.agency_domains
-        organizer = event.organizer if isinstance(event.organizer, Attendee) else None
-        people = _attendees((organizer, *_attendees(event.attendees)))
-        self._organizer = (
-            organizer if organizer is not None and not self._is_me(organizer) else None
-        )
-        self._others = [a for a in people if not self._is_me(a)]
-
-    def _is_me(self, person: Attendee) -> bool:
-        return person.is_self or _address(person.email) in self._me
-
-    def _is_agency(self, person: Attendee) -> bool:
-        return in_domains(mail_domain(person.email), self._agency_domains)
-
-    def _is_employer_side(self, person: Attendee) -> bool:
-        # Calendar resources and group calendars (…calendar.google.com) are no people.
-        domain = mail_domain(person.email)
-        return not self._is_agency(person) and not domain.endswith("calendar.google.com")
-
-    def employer(self) -> str:
-        """The organizer's organisation by mail domain, else the one all others share."""
-        organizer = self._organizer
-        if (
-            organizer is not None
-            and self._is_employer_side(organizer)
-            and (name := self._org(mail_domain(organizer.email)))
-        ):
-            return name
-        names = {self._org(mail_domain(a.email)) for a in self._others if self._is_employer_side(a)}
-        names.discard("")
-        return names.pop() if len(names) == 1 else ""
-
-    def _org(self, domain: str) -> str:
-        name = org_name(domain) if domain and not names_no_employer(domain) else ""
-        return "" if name in self._my_orgs else name
-
-    def contact(self) -> str:
-        """The organizer's name or address, else the other attendees' (", "-joined)."""
-        organizer = self._organizer
-        if organizer is not None and self._is_employer_side(organizer) and _label(organizer):
-            return _label(organizer)
-        skip = _address(organizer.email) if organizer is not None else None
-        labels = [
-            _label(a)
-            for a in self._others
-            if a is not organizer and _address(a.email) != skip and self._is_employer_side(a)
-        ]
-        return ", ".join(dict.fromkeys(label for label in labels if label))
-
-    def agency(self) -> str:
-        """The organisation of the first agency person (organizer first), else ""."""
-        return next(
-            (org_name(mail_domain(a.email)) for a in self._others if self._is_agency(a)), ""
-        )
-
-    def agency_person(self) -> str:
-        """The name of the first agency person who has one, else ""."""
-        return next(
-            (name for a in self._others if self._is_agency(a) and (name := _text(a.name).strip())),
-            "",
-        )
-
-
-def _label(person: Attendee) -> str:
-    return _text(person.name).strip() or _address(person.email)
-
-
-def _address(address: object) -> str:
-    return _text(address).strip().casefold().removeprefix("mailto:")
-
-
-def _text(value: object) -> str:
-    """A field as text: None is "", anything else its ``str``."""
-    if isinstance(value, str):
-        return value
-    return "" if value is None else str(value)
-
-
-def _attendees(values: object) -> tuple[Attendee, ...]:
-    if isinstance(values, tuple | list):
-        return tuple(a for a in values if isinstance(a, Attendee))
-    return ()
-
-
-def _texts(values: object) -> tuple[str, ...]:
-    if isinstance(values, str):
-        return (values,)
-    if isinstance(values, tuple | list | set | frozenset):
-        return tuple(_text(v) for v in values)
-    return ()
-
-
 def _name(event: CalendarEvent) -> str:
     """How a log line names an event: its title (cut, control characters dropped) and id."""
     try:
-        return f"{limits.shown(_text(event.title))!r} ({limits.shown(event.key, 80)})"
+        return f"{limits.shown(text(event.title))!r} ({limits.shown(event.key, 80)})"
     except Exception:
         return "an unreadable event"
 
 
 def _where(source: SourceConfig, event: CalendarEvent) -> str:
     """How a log line names where an event is: the source, and the calendar's id."""
-    return f"{source.name}: {limits.shown(_text(event.calendar), 120)}"
+    return f"{source.name}: {limits.shown(text(event.calendar), 120)}"

@@ -8,88 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
-import html.parser
 import re
 import urllib.parse
 
 from syncd import limits
+from syncd.html_text import html_to_text
 
 # --- HTML descriptions (Google's web editor) ----------------------------------------
 
-_BLOCK_TAGS = frozenset({
-    "br", "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "hr", "dt", "dd",
-})  # fmt: skip
-_SKIP_TAGS = frozenset({"script", "style", "head", "title"})
+# Whether a description is HTML. Possessive, so each "<" costs at most the text up to
+# the next "<" or ">".
 _LOOKS_HTML = re.compile(
-    r"<(?:br|p|div|span|b|i|u|a|ul|ol|li|strong|em|font|html|body|h[1-6]|table)\b[^>]*>"
-    r"|</[a-z][a-z0-9]*\s*>|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});",
+    r"<(?:br|p|div|span|b|i|u|a|ul|ol|li|strong|em|font|html|body|h[1-6]|table)\b[^<>]*+>"
+    r"|</[a-z][a-z0-9]*+\s*+>|&(?:[a-z]{2,8}|#\d{1,7}|#x[0-9a-f]{1,6});",
     re.IGNORECASE,
 )
-
-
-def _link_target(href: str) -> str:
-    """The readable target of a link: an address, a number, or the URL unwrapped."""
-    href = href.strip()
-    scheme, _, rest = href.partition(":")
-    if scheme.lower() in ("mailto", "tel"):
-        return urllib.parse.unquote(rest.split("?", 1)[0]).strip()
-    parts = urllib.parse.urlsplit(href)
-    if parts.netloc.endswith("google.com") and parts.path == "/url":
-        # Google wraps links typed in its editor as google.com/url?q=<target>.
-        return urllib.parse.parse_qs(parts.query).get("q", [href])[0]
-    return href
-
-
-class _TextParser(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._links: list[tuple[str, int]] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        elif tag == "a":
-            self._links.append((dict(attrs).get("href") or "", len(self.parts)))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS and tag != "br":
-            self.parts.append("\n")
-        elif tag == "a" and self._links:
-            href, start = self._links.pop()
-            target = _link_target(href)
-            # Keep the target when the text hides it: a meeting link may sit only in href.
-            if target and target.casefold() not in "".join(self.parts[start:]).casefold():
-                self.parts.append(f" ({target})")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def html_to_text(s: str) -> str:
-    """Plain text lines of an HTML fragment: blocks and ``<br>`` become line breaks.
-
-    Entities are decoded, a link keeps its target after its text when the text
-    does not show it. Never raises; unparseable markup is stripped of its tags.
-    """
-    try:
-        parser = _TextParser()
-        parser.feed(s)
-        parser.close()
-        text = "".join(parser.parts)
-    except Exception:
-        text = html.unescape(re.sub(r"<[^>]*>", "\n", s))
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    lines = [line.strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def description_text(description: str) -> str:
@@ -204,10 +137,11 @@ _MONTHS = {
     )
     for name in names
 }
-_FILLER = re.compile(
-    r"^(?:by|on|until|till|before|around|about|at|the|this|coming|probably|expected|"
-    r"maybe|likely|latest|at the latest)\s+"
-)
+# Lead words dropped before a decision is read ("by", "at the latest", ...).
+_FILLERS = frozenset({
+    "by", "on", "until", "till", "before", "around", "about", "at", "the", "this", "coming",
+    "probably", "expected", "maybe", "likely", "latest",
+})  # fmt: skip
 _PHRASES = {
     "end of week": "end of week",
     "end of the week": "end of week",
@@ -250,8 +184,11 @@ def normalise_decision(text: str) -> str | None:
     """
     norm = re.sub(r"\([^()]*\)", " ", (text or "").casefold())
     norm = re.sub(r"[\s_]+", " ", norm).strip(" .,;:!?")
-    while (shorter := _FILLER.sub("", norm)) != norm:
-        norm = shorter
+    words = norm.split(" ")
+    lead = 0
+    while lead < len(words) - 1 and words[lead] in _FILLERS:  # the last word stays
+        lead += 1
+    norm = " ".join(words[lead:])
     norm = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", norm)
     if norm in _PHRASES:
         return _PHRASES[norm]
@@ -271,8 +208,9 @@ def normalise_decision(text: str) -> str | None:
 
 _PHONE = re.compile(r"(?<![\w+(])(?:\+|00)?\(?\+?\d[\d ().\-/]{5,}\d(?!\w)")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+# Possessive: "tel" and a long run of spaces not at the end cost that run once.
 _PHONE_LABEL = re.compile(
-    r"(?:\b(?:tel|telephone|phone|ph|mobile|mob|cell|call|t|m)\b\.?\s*:?\s*)$", re.IGNORECASE
+    r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|call|t|m)\b\.?\s*+(?::\s*+)?$", re.IGNORECASE
 )
 
 
@@ -301,9 +239,12 @@ def split_phone(text: str) -> tuple[str, str]:
 
 # --- remote ---------------------------------------------------------------------------
 
+# The service's domain as a name of its own or after a dot (us02web.zoom.us): the
+# sub-domains before it need not be read, and reading them from every dot of
+# "a.a.a..." was quadratic (19.7 s of CPU for 24 KB).
 _MEETING_LINK = re.compile(
-    r"(?<![\w-])(?:[\w-]+\.)*(?:zoom\.us|meet\.google\.com|teams\.microsoft\.com"
-    r"|teams\.live\.com|webex\.com|whereby\.com|meet\.jit\.si|jitsi(?:\.[\w-]+)+)(?![\w-])",
+    r"(?<![\w-])(?:zoom\.us|meet\.google\.com|teams\.microsoft\.com"
+    r"|teams\.live\.com|webex\.com|whereby\.com|meet\.jit\.si|jitsi(?:\.[\w-]++)++)(?![\w-])",
     re.IGNORECASE,
 )
 _REMOTE_WORDS = re.compile(

@@ -77,6 +77,23 @@ DESCRIPTION_CHARS = 64 * 1024
 # Characters of an untrusted title a log line shows (control characters dropped).
 SHOWN_CHARS = 40
 
+# Characters of one fact read into an interview (company, role, contact, agency, a
+# phone): a name, a role, a number or two. A contact joined from 5,000 attendees'
+# names, or a 64 KiB "contact:" line, would be copied into every follow-up.
+FACT_CHARS = 500
+
+# --- what syncd prints --------------------------------------------------------------
+
+# Characters of a title `status` and `plan` list (control characters dropped): the
+# longest follow-up title syncd writes is about 50 characters and a company name.
+LISTED_CHARS = 120
+
+# Characters of one value a log line carries (a title, a path, an error's text), and
+# of the whole line: anyone's text goes into log lines, and a 1 MB title made three
+# 1 MB lines. Control characters in a line are written as escapes (\x1b).
+LOGGED_CHARS = 500
+LOG_LINE_CHARS = 2_000
+
 # --- writes -------------------------------------------------------------------------
 
 # Writes (create, update, delete) one pass makes per source; the rest come at the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from providers import Provider, open_provider
@@ -19,6 +20,7 @@ from syncd.config import Config, SourceConfig
 from syncd.engine import Engine, PassReport
 from syncd.errors import AuthError, ProviderError, one_line, source_line
 from syncd.state import StateStore
+from syncd.state_files import database_error
 
 log = logging.getLogger(__name__)
 
@@ -62,27 +64,39 @@ def sweep(
     """One pass over every source; never raises a provider's error, returns it per source.
 
     A defect (any other exception) is logged with its traceback and returned as
-    a ProviderError; typed errors are left to the caller to report.
+    a ProviderError; typed errors are left to the caller to report. An SQLite error
+    (the state file damaged meanwhile) stops the sweep: StateError, one line.
     """
     engine = Engine(config, store, clock=clock)
     outcomes = []
-    for source in config.sources:
-        outcome = SourceOutcome(source.name)
-        try:
-            provider = opener(source, config)
-            try:
-                outcome.report = engine.run_source(source, provider, dry_run=dry_run)
-            finally:
-                provider.close()
-        except ProviderError as error:
-            outcome.error = error
-        except Exception as error:  # a defect must not stop the other sources
-            log.exception("%s: unexpected failure", source.name)
-            outcome.error = ProviderError(f"unexpected failure: {type(error).__name__}: {error}")
-        if not dry_run:
-            _record(store, outcome, engine.clock())
-        outcomes.append(outcome)
+    try:
+        for source in config.sources:
+            outcomes.append(_pass(engine, source, config, dry_run, opener))
+    except sqlite3.Error as error:  # the state file, damaged while syncd ran: no source goes on
+        raise database_error(store.path, error) from None
     return outcomes
+
+
+def _pass(
+    engine: Engine, source: SourceConfig, config: Config, dry_run: bool, opener: Opener
+) -> SourceOutcome:
+    outcome = SourceOutcome(source.name)
+    try:
+        provider = opener(source, config)
+        try:
+            outcome.report = engine.run_source(source, provider, dry_run=dry_run)
+        finally:
+            provider.close()
+    except ProviderError as error:
+        outcome.error = error
+    except sqlite3.Error:
+        raise
+    except Exception as error:  # a defect must not stop the other sources
+        log.exception("%s: unexpected failure", source.name)
+        outcome.error = ProviderError(f"unexpected failure: {type(error).__name__}: {error}")
+    if not dry_run:
+        _record(engine.store, outcome, engine.clock())
+    return outcome
 
 
 def _record(store: StateStore, outcome: SourceOutcome, now: dt.datetime) -> None:

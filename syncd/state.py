@@ -5,7 +5,8 @@ its sync token and the interviews last read from it; per follow-up its
 identity, etag, fingerprint and status; and the health tables of
 ``syncd.state_health``. Losing it loses no event: a full re-read finds the
 follow-ups again by their markers. Folder 0700, file 0600; copied aside before
-a migration.
+a migration. A folder that is not syncd's own, a damaged file or a newer schema
+stop syncd with one line (``syncd.state_files``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+from syncd.state_files import DB_NAME as DB_NAME
+from syncd.state_files import (
+    StateError,
+    database_error,
+    newer_schema,
+    open_database,
+    prepare_state_dir,
+)
 from syncd.state_health import CalendarHealth as CalendarHealth
 from syncd.state_health import HealthTables
 from syncd.state_health import SourceStatus as SourceStatus
 
 if TYPE_CHECKING:
     from syncd.observe import Delta
-
-DB_NAME = "state.sqlite3"
 
 # A calendar as the server listed it: CalendarInfo's fields in order (id, display
 # name, aliases, then what the server says of it), as JSON keeps them.
@@ -143,16 +150,23 @@ class StateStore(HealthTables):
     """
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(state_dir, 0o700)
+        """Open (or create) the state in ``state_dir``, migrated to this syncd's schema.
+
+        Raises StateError (one line naming the folder or file and what to do) when the
+        folder is not syncd's own (syncd.state_files) or the file cannot be used:
+        damaged, a folder, written by a newer syncd.
+        """
+        prepare_state_dir(state_dir)
         self.path = state_dir / DB_NAME
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-        os.chmod(self.path, 0o600)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self._db = open_database(self.path)
+        try:
+            self._migrate()
+        except sqlite3.Error as error:
+            self._db.close()
+            raise database_error(self.path, error) from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -161,10 +175,19 @@ class StateStore(HealthTables):
         self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         version = row[0] if row else 0
+        if not isinstance(version, int) or version < 0:
+            raise sqlite3.DatabaseError(f"schema version {version!r:.20} is no version")
         if version > len(_MIGRATIONS):
-            raise RuntimeError(f"{self.path}: state written by a newer syncd (schema {version})")
+            raise newer_schema(self.path, version, len(_MIGRATIONS))
         if 0 < version < len(_MIGRATIONS):
-            self._back_up(version)
+            try:
+                self._back_up(version)
+            except OSError as error:
+                raise StateError(
+                    f"{self.path}: cannot copy the state file aside before updating it"
+                    f" ({(error.strerror or type(error).__name__).lower()}); free some space"
+                    " in its folder and try again"
+                ) from None
         for step in range(version, len(_MIGRATIONS)):
             with self.transaction():
                 # executescript() would commit first; run the statements one by one.

@@ -1,12 +1,19 @@
 """``syncd status``: each source's health, zone and calendars, and the follow-ups coming
-up, from the state store."""
+up, from the state store.
+
+Titles, calendar names and error texts come from invitations and servers: each is
+printed cut and without control characters (syncd.limits.shown), so that no escape
+sequence reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from syncd import limits
 from syncd.config import Config
+from syncd.log_hygiene import redact
 from syncd.model import RecordStatus
 from syncd.state import StateStore
 from syncd.state_health import FAILING, STATES, VANISHED, CalendarHealth
@@ -32,10 +39,10 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
         if status is None:
             state = "never synced"
         elif status.paused:
-            state = f"PAUSED: {status.last_error}"
+            state = f"PAUSED: {_error(status.last_error)}"
         elif status.last_error:
             last = _local(status.last_sync, zone)
-            state = f"failing: {status.last_error} (last good sync {last})"
+            state = f"failing: {_error(status.last_error)} (last good sync {last})"
         else:
             state = f"ok, last sync {_local(status.last_sync, zone)}"
         lines.append(f"  {source.name} ({source.kind}): {state}")
@@ -52,6 +59,7 @@ def describe_status(config: Config, store: StateStore, now: dt.datetime) -> str:
         lines.append("  none configured")
     lines.append("Upcoming follow-ups:")
     for start, title, name, zone in sorted(upcoming, key=lambda u: u[:3])[:UPCOMING]:
+        title = limits.shown(title, limits.LISTED_CHARS)
         lines.append(f"  {start.astimezone(zone):%a %Y-%m-%d %H:%M}  {title}  ({name})")
     if not upcoming:
         lines.append("  none")
@@ -68,10 +76,15 @@ def _order(health: CalendarHealth) -> tuple[int, str]:
 
 
 def _calendar(health: CalendarHealth, zone: ZoneInfo) -> str:
+    name = limits.shown(health.name, limits.LISTED_CHARS)
     if health.state in (FAILING, VANISHED):
         since = _local(health.since, zone)
-        return f"calendar {health.name!r}: {health.state} since {since}: {health.error}"
-    return f"calendar {health.name!r}: {health.state}"
+        return f"calendar {name!r}: {health.state} since {since}: {_error(health.error)}"
+    return f"calendar {name!r}: {health.state}"
+
+
+def _error(text: str) -> str:
+    return redact(limits.shown(text, limits.LOGGED_CHARS))
 
 
 def _local(stamp: str, zone: ZoneInfo) -> str:

@@ -80,16 +80,51 @@ def title_says_remote(title: str, keywords: tuple[str, ...]) -> bool:
     return False
 
 
+_PAIRS = frozenset({"()", "[]", '""', "“”", "''"})
+
+
 def _clean(text: str) -> str:
-    """Text without surrounding punctuation, a trailing remark in brackets or quotes."""
-    text = text.strip()
-    while len(text) > 1 and text[0] + text[-1] in ("()", "[]", '""', "“”", "''"):
-        text = text[1:-1].strip()
-    text = re.sub(r"(?<=\S)\s*\([^()]*\)$", "", text)
-    text = re.sub(r"^[^\w(\[]+|[^\w.)\]!+]+$", "", text)
+    """Text without surrounding punctuation, a trailing remark in brackets or quotes.
+
+    One pass over the text from each end: a title is anyone's text, and the regexes
+    this replaces scanned a run of punctuation once per character of it.
+    """
+    first, last = 0, len(text)  # text[first:last] is what is left
+    first, last = _inside_spaces(text, first, last)
+    while last - first > 1 and text[first] + text[last - 1] in _PAIRS:
+        first, last = _inside_spaces(text, first + 1, last - 1)
+    text = text[first:last]
+    # A trailing remark in brackets, after the name: "Acme (London)".
+    opening = text.rfind("(")
+    if text.endswith(")") and opening > 0 and ")" not in text[opening + 1 : -1]:
+        before = text[:opening].rstrip()
+        if before:
+            text = before
+    # Punctuation around the name: not before a word or a bracket, not after a word, a
+    # full stop, a closing bracket, "!" or "+" ("Yahoo!", "Google+").
+    first, last = 0, len(text)
+    while first < last and not _word_char(text[first]) and text[first] not in "([":
+        first += 1
+    while last > first and not _word_char(text[last - 1]) and text[last - 1] not in ".)]!+":
+        last -= 1
+    text = text[first:last]
     if text.endswith(")") and "(" not in text:
         text = text[:-1].rstrip()
-    return text if re.search(r"\w", text) else ""
+    return text if any(_word_char(c) for c in text) else ""
+
+
+def _inside_spaces(text: str, first: int, last: int) -> tuple[int, int]:
+    """The bounds of ``text[first:last]`` without white space at either end."""
+    while first < last and text[first].isspace():
+        first += 1
+    while last > first and text[last - 1].isspace():
+        last -= 1
+    return first, last
+
+
+def _word_char(char: str) -> bool:
+    """What ``\\w`` matches."""
+    return char.isalnum() or char == "_"
 
 
 def _company_before(prefix: str) -> str:
@@ -97,11 +132,12 @@ def _company_before(prefix: str) -> str:
     if prefix.rstrip().endswith("/"):  # "Entretien / Interview": a translation, no name
         return ""
     words = _clean(prefix).split()
-    while words and fold(words[0]).strip(".,:;#") in _QUALIFIERS:
-        words.pop(0)
-    while words and fold(words[-1]).strip(".,:;#") in _QUALIFIERS:
-        words.pop()
-    return _clean(" ".join(words))
+    first, last = 0, len(words)
+    while first < last and fold(words[first]).strip(".,:;#") in _QUALIFIERS:
+        first += 1
+    while last > first and fold(words[last - 1]).strip(".,:;#") in _QUALIFIERS:
+        last -= 1
+    return _clean(" ".join(words[first:last]))
 
 
 def _company_role(rest: str, with_person: bool) -> tuple[str, str]:

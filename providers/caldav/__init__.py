@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from providers import ProviderKind
-from providers.caldav.settings import SECTION, notes
+from providers.caldav.settings import SECTION, notes, warn_in_clear
 
 if TYPE_CHECKING:
     from providers import Provider
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 def _open(source: SourceConfig, config: Config) -> Provider:
     from providers.caldav.provider import open_source
 
+    warn_in_clear(source)
     return open_source(source, config)
 
 

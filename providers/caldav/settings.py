@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import logging
 import os
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
 from syncd.config_values import Invalid, argv, env_name, http_url, text
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,8 +43,55 @@ SECTION = Section(
 
 
 def notes(source: SourceConfig) -> list[str]:
-    """What is valid but will not work on this machine yet: an unset password variable."""
+    """What is valid but will not work on this machine yet, or not safely: an unset
+    password variable, a password that would go in clear."""
     settings: DavSettings = source.settings
+    found = []
     if settings.password_env and settings.password_env not in os.environ:
-        return [f"password_env: {settings.password_env} is not set here"]
-    return []
+        found.append(f"password_env: {settings.password_env} is not set here")
+    if host := in_clear(settings):
+        found.append(f"url: http:// sends the password in clear to {host}; use https://")
+    return found
+
+
+def in_clear(settings: DavSettings) -> str:
+    """The host a password would be sent to in clear (an http:// URL to another machine,
+    with a password set); "" when it would not.
+
+    Loopback (127.0.0.0/8, ::1, localhost) is exempt: what is sent there never leaves
+    the machine, and a local server (the demo's, a tunnel's end) is a reason to use it.
+    """
+    if not settings.username or not (settings.password_env or settings.password_command):
+        return ""
+    parts = urllib.parse.urlsplit(settings.url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or _loopback(host):
+        return ""
+    return host
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_in_clear(source: SourceConfig) -> None:
+    """One warning per process and source when its password would be sent in clear."""
+    host = in_clear(source.settings)
+    if host and (source.name, host) not in _warned:
+        _warned.add((source.name, host))
+        log.warning(
+            "%s: the url is http://, so the password is sent in clear to %s; use an https://"
+            " URL (or a tunnel to it)",
+            source.name,
+            host,
+        )
+
+
+def _loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)

@@ -282,12 +282,21 @@ def test_logs_under_journald_carry_priorities_and_no_timestamps(
     log = logging.getLogger("syncd.test")
     log.debug("hidden")
     log.info("pass done")
-    log.warning("two\nlines")
-    log.error("boom")
+    log.warning("two\nlines")  # a line break in a message cannot forge a second line
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        log.exception("boom")  # a traceback keeps its priority on every line
 
-    assert capsys.readouterr().err == (
-        "<6>syncd.test: pass done\n<4>syncd.test: two\n<4>lines\n<3>syncd.test: boom\n"
-    )
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:3] == [
+        "<6>syncd.test: pass done",
+        "<4>syncd.test: two\\nlines",
+        "<3>syncd.test: boom",
+    ]
+    assert lines[3] == "<3>Traceback (most recent call last):"
+    assert lines[-1] == "<3>ValueError: bad"
+    assert all(line.startswith("<3>") for line in lines[3:])
 
 
 @pytest.mark.usefixtures("restore_logging")

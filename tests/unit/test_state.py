@@ -11,6 +11,7 @@ import pytest
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus
 from syncd.state import DB_NAME, StateStore
+from syncd.state_files import StateError
 
 
 def test_folder_is_0700_and_file_0600(tmp_path: Path) -> None:
@@ -35,7 +36,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     StateStore(tmp_path).close()
     with sqlite3.connect(tmp_path / DB_NAME) as db:
         db.execute("UPDATE schema_version SET version = 99")
-    with pytest.raises(RuntimeError, match="newer syncd"):
+    with pytest.raises(StateError, match="newer syncd"):
         StateStore(tmp_path)
 
 
