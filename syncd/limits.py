@@ -77,6 +77,42 @@ DESCRIPTION_CHARS = 64 * 1024
 # Characters of an untrusted title a log line shows (control characters dropped).
 SHOWN_CHARS = 40
 
+# Unreadable items (events without an id, of the wrong type) one warning names; it
+# counts the rest, so that a page of garbage makes one line, not 2,500.
+SHOWN_ITEMS = 3
+
+# --- answers from a server ---------------------------------------------------------
+
+# Bytes of one answer read, on the wire and again once unpacked (gzip, deflate). A full
+# page of 2,500 Google events is 5-10 MB. A broken or hostile server may send
+# gigabytes, or a gzip bomb of a few MB that unpacks to them (a 200 MB Google listing
+# took 650 MB to read). Past this the answer is dropped unread: a listing is asked
+# again in pages of 250 events, else its calendar fails this pass with one line.
+ANSWER_BYTES = 16 * 2**20
+
+# JSON objects and arrays in one answer, counted as the brackets that open them (in
+# strings too, so the count errs high). A Google event has 10 to 40: a page of 2,500,
+# 100,000 at most. Parsed, each costs 56 to 240 bytes whatever its size on the wire:
+# 16 MiB of "{}," would be 5.6 million dictionaries, 350 MiB. Past this the answer
+# is dropped as too large.
+ANSWER_CONTAINERS = 250_000
+
+# Pages of one listing followed (Google's nextPageToken). A full read of the widest
+# window (366 days back, 731 ahead) of a calendar with 20 events a day is 22,000
+# events: 9 pages of 2,500. Google may send short pages, even empty ones with a
+# token, so ten times that. A server that hands out new tokens forever stops here,
+# and one that sends a token it sent before stops at once; the listing is then
+# incomplete, so its calendar fails this pass with one line (nothing is deleted).
+PAGES_PER_LISTING = 100
+
+# Wall time of one request, whole: connecting, sending, and reading the answer to its
+# last byte. A timeout per socket read (30 s of silence) never fires on a server that
+# sends one byte every 10 s. A full page of 2,500 events is a few MB, under 1 MB
+# gzipped: seconds, even on a slow link. A Google source's `request_timeout` sets it,
+# from 1 s to REQUEST_TIME_MAX.
+REQUEST_TIME = dt.timedelta(seconds=60)
+REQUEST_TIME_MAX = dt.timedelta(minutes=10)
+
 # --- writes -------------------------------------------------------------------------
 
 # Writes (create, update, delete) one pass makes per source; the rest come at the
