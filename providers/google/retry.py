@@ -5,8 +5,11 @@ Every ``execute()`` of the Google provider goes through ``Retrier.execute``:
 failures are tried again with exponential backoff and full jitter, waiting at
 least what ``Retry-After`` asks, within a bounded number of attempts and time;
 then ``TransientError``. Everything else becomes one of syncd's typed errors at
-once. googleapiclient's own ``execute(num_retries=...)`` is not used: it ignores
-``Retry-After``.
+once: a request past its deadline a TransientError (another try would take as
+long), an answer too large (``AnswerTooLargeError``) or not what the API
+promises (an HTML page with status 200, JSON nested too deeply, ...) a
+ProviderError. googleapiclient's own ``execute(num_retries=...)`` is not used:
+it ignores ``Retry-After``.
 
 Error text is one line and never holds a token: it names the operation, the
 status, Google's reason and message; not the source (the caller puts it in
@@ -29,7 +32,9 @@ import google.auth.exceptions
 import httplib2
 from googleapiclient.errors import HttpError
 
+from providers.google.answers import NotAnAnswer
 from providers.google.credentials import auth_command
+from providers.google.transport import AnswerTooLarge, RequestDeadline
 from syncd.errors import (
     AuthError,
     ConflictError,
@@ -50,6 +55,12 @@ RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # Quota spent for the day (or Calendar's usage limits): transient, but hours
 # away; retrying within one call only spends more. The daemon backs off instead.
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+# What to do about an answer that is not Google's, and about a request too slow.
+ELSEWHERE = (
+    "if it lasts, something between syncd and Google answers in its place"
+    " (a proxy, or a network's login page)"
+)
+SLOW = "if the network is that slow, raise the source's request_timeout"
 # Network failures: sockets, timeouts (OSError), httplib2's own, a connection
 # dropped mid-answer, and google-auth's transport errors during a refresh.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
@@ -140,6 +151,18 @@ class Retrier:
                 failure = classify(error, self.source, what, write=write)
             except google.auth.exceptions.RefreshError as error:
                 failure = refresh_failure(error, self.source)
+            except RequestDeadline as error:  # another try would take as long: not now
+                raise TransientError(
+                    f"{what}: {error} (the server sends too slowly); {SLOW}"
+                ) from None
+            except AnswerTooLarge as error:
+                raise too_large(what, error) from None
+            except NotAnAnswer as error:
+                raise broken(what, error) from None
+            except (RecursionError, AttributeError):
+                # googleapiclient reads an error answer before syncd sees it: nesting too
+                # deep for json, or a "message" that is not text, escape from there.
+                raise broken(what, NotAnAnswer("an error answer that cannot be read")) from None
             except NETWORK_ERRORS as error:
                 failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
@@ -154,6 +177,26 @@ class Retrier:
                 )
             log.info("%s: %s: %s; retrying in %.1fs", self.source, what, failure.text, wait)
             self.sleep(wait)
+
+
+class AnswerTooLargeError(ProviderError):
+    """An answer larger than syncd reads (syncd.limits.ANSWER_BYTES, ANSWER_CONTAINERS)."""
+
+
+def too_large(what: str, error: AnswerTooLarge) -> AnswerTooLargeError:
+    """The error for an answer larger than syncd reads, in one line."""
+    if error.how == "objects and arrays":
+        size = f"holds more than {error.limit:,} JSON objects and arrays"
+    else:
+        size = f"is larger than {error.limit / 2**20:g} MiB"
+    return AnswerTooLargeError(
+        f"{what}: Google's answer {size}, the most syncd reads of one answer"
+    )
+
+
+def broken(what: str, error: NotAnAnswer) -> ProviderError:
+    """The error for an answer that is not what the API promises, in one line."""
+    return ProviderError(f"{what}: Google answered with {error}; {ELSEWHERE}")
 
 
 def classify(error: HttpError, source: str, what: str, *, write: bool = False) -> Failure:

@@ -1,16 +1,19 @@
-"""A Google source's own config keys: the OAuth client file, the token file, the API's address."""
+"""A Google source's own config keys: the OAuth client file, the token file, the API's
+address, and how long one request may take."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import shlex
 from pathlib import Path
 
 from providers.google import scopes
+from syncd import limits
 from syncd.config import SourceConfig
-from syncd.config_schema import Key, Section
-from syncd.config_values import absolute_path, optional_http_url
+from syncd.config_schema import Key, Section, format_duration
+from syncd.config_values import absolute_path, duration_within, optional_http_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +21,8 @@ class GoogleSettings:
     client_secrets: Path  # the OAuth client (Desktop app) file from the Google Cloud console
     token_file: Path  # written by ``syncd auth google SOURCE``, refreshed by the daemon
     api_endpoint: str = ""  # "" = Google's; another for a test double
+    # The longest one request may take, whole (syncd.limits.REQUEST_TIME says why).
+    request_timeout: dt.timedelta = limits.REQUEST_TIME
 
 
 SECTION = Section(
@@ -25,6 +30,10 @@ SECTION = Section(
         "client_secrets": Key(absolute_path),
         "token_file": Key(absolute_path),
         "api_endpoint": Key(optional_http_url, "", empty_means="Google's"),
+        "request_timeout": Key(
+            duration_within(dt.timedelta(seconds=1), limits.REQUEST_TIME_MAX),
+            format_duration(limits.REQUEST_TIME),
+        ),
     },
     GoogleSettings,
 )
