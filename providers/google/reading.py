@@ -114,7 +114,8 @@ def change_set(
         if cancelled and markers_of(item) is None:
             deleted.append(key)
             continue
-        if not cancelled and known.get(key) == item.get("etag"):
+        etag = item.get("etag")
+        if not cancelled and isinstance(etag, str) and etag and known.get(key) == etag:
             unchanged.append(key)
             continue
         try:
@@ -171,4 +172,4 @@ def _name(item: object) -> str:
     title = item.get("summary")
     key = _id(item)
     shown = repr(limits.shown(title)) if isinstance(title, str) and title else "untitled"
-    return f"{shown} ({limits.shown(key, 80)})" if key else f"{shown} (no id)"
+    return f"{shown} ({limits.shown(key, 80)})" if key else shown

@@ -55,6 +55,8 @@ RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # Quota spent for the day (or Calendar's usage limits): transient, but hours
 # away; retrying within one call only spends more. The daemon backs off instead.
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+# OAuth errors of a token endpoint that refuses the grant itself: authorize again.
+GRANT_REFUSED = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 # What to do about an answer that is not Google's, and about a request too slow.
 ELSEWHERE = (
     "if it lasts, something between syncd and Google answers in its place"
@@ -159,10 +161,8 @@ class Retrier:
                 raise too_large(what, error) from None
             except NotAnAnswer as error:
                 raise broken(what, error) from None
-            except (RecursionError, AttributeError):
-                # googleapiclient reads an error answer before syncd sees it: nesting too
-                # deep for json, or a "message" that is not text, escape from there.
-                raise broken(what, NotAnAnswer("an error answer that cannot be read")) from None
+            except (RecursionError, AttributeError, TypeError, ValueError) as error:
+                raise unreadable(what, error) from None
             except NETWORK_ERRORS as error:
                 failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
@@ -234,14 +234,47 @@ def classify(error: HttpError, source: str, what: str, *, write: bool = False) -
 
 
 def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> Failure:
-    """A failed token refresh: a revoked or expired grant is an AuthError, one line."""
+    """A failed token refresh: a grant Google refuses (revoked, expired, a client gone)
+    is an AuthError; an answer that is no answer at all (an HTML page, no token in it:
+    google-auth has tried three times already) a TransientError, at once."""
     if error.retryable:
         return Failure("token refresh failed for now", transient=True)
+    data = error.args[1] if len(error.args) > 1 else None
+    if isinstance(data, dict) and data.get("error") in GRANT_REFUSED:
+        return Failure(
+            "token refresh refused",
+            transient=False,
+            error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
+        )
+    what = "something that is not a token" if isinstance(data, dict) else "a page that is not JSON"
     return Failure(
-        "token refresh refused",
+        "token refresh failed",
         transient=False,
-        error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
+        error=TransientError(f"token refresh: Google answered with {what}; {ELSEWHERE}"),
     )
+
+
+def unreadable(what: str, error: Exception) -> ProviderError:
+    """What a library's failure to read an answer means: google-auth's, reading a token
+    answer that is not one (it indexes whatever came as a JSON object), a TransientError;
+    googleapiclient's, reading an error answer before syncd sees it (nesting too deep
+    for json, a "message" that is not text), a ProviderError. Any other is re-raised."""
+    if _in_token_refresh(error):
+        return TransientError(f"token refresh: Google answered with no token; {ELSEWHERE}")
+    if isinstance(error, (RecursionError, AttributeError)):
+        return broken(what, NotAnAnswer("an error answer that cannot be read"))
+    raise error
+
+
+def _in_token_refresh(error: BaseException) -> bool:
+    """Whether ``error`` rose in google-auth's reading of a token answer (it indexes the
+    answer as a JSON object, whatever came)."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith("google.oauth2"):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def error_reason(error: HttpError) -> tuple[str, str]:
