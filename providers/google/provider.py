@@ -296,7 +296,9 @@ class GcalProvider:
         try:
             return event_of(item, calendar, self._me)
         except ValueError as error:
-            raise ProviderError(f"{what}: Google's answer is not a readable event ({error})") from None
+            raise ProviderError(
+                f"{what}: Google's answer is not a readable event ({error})"
+            ) from None
 
     @property
     def _api(self) -> Any:
