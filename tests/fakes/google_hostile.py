@@ -66,11 +66,10 @@ def huge(size: int, *, said: bool = True) -> Make:
     def chunks() -> Iterator[bytes]:
         yield head
         left = size - len(head) - len(tail)
-        while left > 0:
-            piece = block if left >= len(block) else block[:left]
-            yield piece
-            left -= len(piece)
-        yield tail
+        while left >= len(block):
+            yield block
+            left -= len(block)
+        yield b" " * left + tail  # valid JSON to its last byte
 
     def make(real: Callable[[Query], Answer], query: Query) -> Answer:
         return 200, {"Content-Type": JSON}, Stream(chunks(), length=size if said else None)
