@@ -323,6 +323,7 @@ def test_a_page_of_garbage_items_makes_one_warning(account: Account) -> None:
 def test_fields_of_the_wrong_type_read_as_absent(account: Account) -> None:
     odd = {
         "id": "oddtypes1",
+        "etag": '"3181161420000000"',
         "summary": "Interview with Oddtypes",
         "start": at(14),
         "end": at(15),
