@@ -1,12 +1,12 @@
 """Answers of a broken or hostile server, for ``FakeGoogleCalendar.tamper``.
 
-Each is seen in the field or made to be as bad as it can: Google's own HTML
-pages with status 200 ("unusual traffic"), a network's login page, a 200 with an
-empty body, JSON cut short or nested a hundred thousand deep, bytes that are not
-UTF-8, a listing of 200 MB (said or chunked), a gzip bomb, an answer sent a byte
-at a time, page tokens that come again or never end, items without an id or
-with fields of the wrong type. Nothing here holds a large body in memory: big
-bodies are made as they are sent.
+Each is seen in the field or made to be as bad as it can: HTML where JSON was
+due (Google's own error pages, a network's login page with status 200), a 200
+with an empty body, JSON cut short or nested a hundred thousand deep, bytes
+that are not UTF-8, a listing of 200 MB (said or chunked), a gzip bomb, an
+answer sent a byte at a time, page tokens that come again or never end, items
+without an id or with fields of the wrong type. Nothing here holds a large body
+in memory: big bodies are made as they are sent.
 """
 
 from __future__ import annotations
