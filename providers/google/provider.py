@@ -22,7 +22,7 @@ one is revived, a live one is a ConflictError), ``events.patch`` with
 ``If-Match`` carrying only the fields syncd owns, ``events.delete`` with
 ``If-Match``. A 403 on a write (a calendar the account may only read) is a
 RefusedError. Every request goes through ``retry.Retrier``, over HTTP bounded
-in time and size (``transport``: the source's ``request_timeout`` for a whole
+in time and size (``transport``: the source's ``timeout`` for a whole
 request, syncd.limits.ANSWER_BYTES per answer); an answer that is not the JSON
 the API promises is one ProviderError (``answers``), never a traceback.
 
@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 # each request counts against the per-user quota (about 600 a minute).
 PAGE_SIZE = 2500
 CALENDAR_LIST_PAGE = 250
-HTTP_TIMEOUT = 30  # seconds one socket operation may wait (the whole request: request_timeout)
+HTTP_TIMEOUT = 30  # seconds one socket operation may wait (the whole request: timeout)
 _CALENDAR_ID = re.compile(r"^\S+@\S+$")  # "…@group.calendar.google.com", an address
 
 
@@ -307,7 +307,7 @@ class GcalProvider:
             settings: GoogleSettings = self.source.settings
             bounded = BoundedHttp(
                 timeout=HTTP_TIMEOUT,
-                deadline=settings.request_timeout.total_seconds(),
+                deadline=settings.timeout.total_seconds(),
                 answer_bytes=limits.ANSWER_BYTES,
             )
             self._http = AuthorizedHttp(self._credentials, http=bounded)

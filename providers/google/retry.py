@@ -62,7 +62,7 @@ ELSEWHERE = (
     "if it lasts, something between syncd and Google answers in its place"
     " (a proxy, or a network's login page)"
 )
-SLOW = "if the network is that slow, raise the source's request_timeout"
+SLOW = "if the network is that slow, raise the source's timeout"
 # Network failures: sockets, timeouts (OSError), httplib2's own, a connection
 # dropped mid-answer, and google-auth's transport errors during a refresh.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from providers.google import scopes
 from syncd import limits
 from syncd.config import SourceConfig
-from syncd.config_schema import Key, Section, format_duration
+from syncd.config_schema import Key, Section
 from syncd.config_values import absolute_path, duration_within, optional_http_url
 
 
@@ -21,8 +21,8 @@ class GoogleSettings:
     client_secrets: Path  # the OAuth client (Desktop app) file from the Google Cloud console
     token_file: Path  # written by ``syncd auth google SOURCE``, refreshed by the daemon
     api_endpoint: str = ""  # "" = Google's; another for a test double
-    # The longest one request may take, whole (syncd.limits.REQUEST_TIME says why).
-    request_timeout: dt.timedelta = limits.REQUEST_TIME
+    # One request, from connecting to the answer's last byte (syncd.limits.REQUEST_SECONDS).
+    timeout: dt.timedelta = dt.timedelta(seconds=limits.REQUEST_SECONDS)
 
 
 SECTION = Section(
@@ -30,9 +30,8 @@ SECTION = Section(
         "client_secrets": Key(absolute_path),
         "token_file": Key(absolute_path),
         "api_endpoint": Key(optional_http_url, "", empty_means="Google's"),
-        "request_timeout": Key(
-            duration_within(dt.timedelta(seconds=1), limits.REQUEST_TIME_MAX),
-            format_duration(limits.REQUEST_TIME),
+        "timeout": Key(
+            duration_within(limits.TIMEOUT_MIN, limits.TIMEOUT_MAX), f"{limits.REQUEST_SECONDS}s"
         ),
     },
     GoogleSettings,

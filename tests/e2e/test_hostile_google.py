@@ -10,7 +10,7 @@ asserted: an unreadable item is skipped with one warning and the rest read (exit
 never ends fails that calendar alone with one line (exit 1, docs/behaviour.md's
 exit codes) and the control interview still gets its three follow-ups; a server
 that drips its answer holds its source no longer than the source's
-``request_timeout``, and the next source gets its follow-ups. Never a traceback;
+``timeout``, and the next source gets its follow-ups. Never a traceback;
 each pass within 2 s of CPU and 200 MiB. docs/reliability.md lists the figures.
 """
 
@@ -427,13 +427,13 @@ def drip_account(account: Account) -> Account:
     """Two sources on one account: ``slow`` reads Team, whose answers drip, within 2 s;
     ``gmail``, listed after it, reads Interviews."""
     account.sources = [
-        ("slow", [account.team], 'request_timeout = "2s"\n'),
+        ("slow", [account.team], 'timeout = "2s"\n'),
         ("gmail", [account.interviews], ""),
     ]
     return account
 
 
-def test_a_dripping_answer_holds_its_source_no_longer_than_its_request_timeout(
+def test_a_dripping_answer_holds_its_source_no_longer_than_its_timeout(
     drip_account: Account,
 ) -> None:
     account = drip_account
@@ -445,7 +445,7 @@ def test_a_dripping_answer_holds_its_source_no_longer_than_its_request_timeout(
     assert seen.exit_code == 1, seen.err
     assert seen.said == [
         "slow: listing events: no whole answer within 2 s (the server sends too slowly);"
-        " if the network is that slow, raise the source's request_timeout"
+        " if the network is that slow, raise the source's timeout"
     ]
     assert seen.warnings == []
     assert "gmail: did create 3, update 0, delete 0" in seen.out
@@ -455,15 +455,15 @@ def test_a_dripping_answer_holds_its_source_no_longer_than_its_request_timeout(
     within_bounds(account, seen, "drip")
 
 
-def test_request_timeout_is_bounded_in_the_config(account: Account) -> None:
-    account.sources = [("gmail", [account.interviews], 'request_timeout = "1h"\n')]
+def test_the_timeout_is_bounded_in_the_config(account: Account) -> None:
+    account.sources = [("gmail", [account.interviews], 'timeout = "1h"\n')]
 
     checked = CliRunner().invoke(
         main, ["--config", str(account.config("state")), "config", "check"]
     )
 
     assert checked.exit_code == 2
-    assert 'request_timeout: "1h" is too long: at most 10 minutes ("10m")' in checked.output
+    assert 'timeout: "1h" is too long: at most 10 minutes ("10m")' in checked.output
 
 
 @pytest.fixture(autouse=True)

@@ -69,7 +69,7 @@ def test_the_kinds_keys_are_their_own() -> None:
         "client_secrets",
         "token_file",
         "api_endpoint",
-        "request_timeout",
+        "timeout",
     ]
 
 
