@@ -161,6 +161,10 @@ class Retrier:
                 raise too_large(what, error) from None
             except NotAnAnswer as error:
                 raise broken(what, error) from None
+            except httplib2.FailedToDecompressContent:
+                raise broken(
+                    what, NotAnAnswer("an answer said to be compressed that is not")
+                ) from None
             except (RecursionError, AttributeError, TypeError, ValueError) as error:
                 raise unreadable(what, error) from None
             except NETWORK_ERRORS as error:

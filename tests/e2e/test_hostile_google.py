@@ -203,6 +203,10 @@ GARBAGE = {
     "html-as-json": (hostile.body(hostile.LOGIN_PAGE), "Google answered with a web page"),
     "empty-200": (hostile.body(hostile.EMPTY), "Google answered with an empty answer"),
     "not-utf8": (hostile.body(hostile.NOT_UTF8), "Google answered with not JSON"),
+    "gzip-that-is-not": (
+        hostile.body(hostile.LOGIN_PAGE, Content_Encoding="gzip"),
+        "Google answered with an answer said to be compressed that is not",
+    ),
     "deep-nesting": (hostile.body(hostile.deep()), "Google answered with JSON nested too deeply"),
     "a-list": (hostile.body(hostile.A_LIST), "Google answered with a JSON list, not a JSON object"),
     "items-not-a-list": (

@@ -47,11 +47,13 @@ def empty_objects(count: int = 1_000_000) -> bytes:
     return b'{"kind": "calendar#events", "items": [' + b"{}," * count + b"{}]}"
 
 
-def body(data: bytes, content_type: str = JSON, status: int = 200) -> Make:
-    """``data`` in place of the answer, with ``status``."""
+def body(data: bytes, content_type: str = JSON, status: int = 200, **headers: str) -> Make:
+    """``data`` in place of the answer, with ``status`` and ``headers`` (``Content_Encoding``
+    for Content-Encoding)."""
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
 
     def make(real: Callable[[Query], Answer], query: Query) -> Answer:
-        return status, {"Content-Type": content_type}, data
+        return status, {"Content-Type": content_type, **named}, data
 
     return make
 
