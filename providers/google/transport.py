@@ -77,7 +77,7 @@ _active = threading.local()
 
 def _budget() -> _Budget:
     budget: _Budget | None = getattr(_active, "budget", None)
-    if budget is None:  # an answer read outside BoundedHttp.request: the library's own use
+    if budget is None:  # never: connections connect, and answers are read, in a request
         raise RuntimeError("a bounded connection used outside BoundedHttp.request")
     return budget
 
@@ -190,8 +190,7 @@ def _connect_within(connection: Any, connect: Any) -> None:
         connection.timeout = own
 
 
-_CONNECTIONS: dict[str, type[httplib2.HTTPConnectionWithTimeout]] = {"http": _HTTP}
-_SECURE_CONNECTIONS: dict[str, type[httplib2.HTTPSConnectionWithTimeout]] = {"https": _HTTPS}
+_CONNECTIONS: dict[str, Any] = {"http": _HTTP, "https": _HTTPS}
 
 
 class BoundedHttp(httplib2.Http):
@@ -213,7 +212,7 @@ class BoundedHttp(httplib2.Http):
         connection_type: Any = None,
     ) -> tuple[httplib2.Response, bytes]:
         scheme = uri.split(":", 1)[0].lower()
-        connection_type = _CONNECTIONS.get(scheme) or _SECURE_CONNECTIONS.get(scheme)
+        connection_type = _CONNECTIONS.get(scheme)
         if getattr(_active, "budget", None) is not None:  # a redirect followed by httplib2
             return super().request(uri, method, body, headers, redirections, connection_type)
         _active.budget = _Budget(self.deadline, self.answer_bytes, self.timeout)
