@@ -441,7 +441,7 @@ def test_a_dripping_answer_holds_its_source_no_longer_than_its_timeout(
     drip_account: Account,
 ) -> None:
     account = drip_account
-    drip = hostile.Drip(every=0.25)
+    drip = hostile.Drip(every=0.5)
     account.tamper(drip, account.team)
 
     seen = account.sync()
@@ -454,8 +454,9 @@ def test_a_dripping_answer_holds_its_source_no_longer_than_its_timeout(
     assert seen.warnings == []
     assert "gmail: did create 3, update 0, delete 0" in seen.out
     control_followed_up(account, seen)
-    # Cut off after 2 s: at most 8 bytes then, of an answer of more than 1,000.
-    assert account.listings(account.team) == 1 and drip.sent <= 2 / 0.25 + 2, drip.sent
+    # Cut off after 2 s, 4 or 5 bytes of an answer of about 1,000 (8 minutes of
+    # dripping): a few more leave room for a busy machine.
+    assert account.listings(account.team) == 1 and drip.sent <= 12, drip.sent
     within_bounds(account, seen, "drip")
 
 
