@@ -94,6 +94,45 @@ LISTED_CHARS = 120
 LOGGED_CHARS = 500
 LOG_LINE_CHARS = 2_000
 
+# Unreadable items (events without an id, of the wrong type) one warning names; it
+# counts the rest, so that a page of garbage makes one line, not 2,500.
+SHOWN_ITEMS = 3
+
+# --- answers of a server -----------------------------------------------------------
+
+# Bytes of one answer syncd reads, on the wire and again after decompression (gzip,
+# deflate). A CalDAV multiget of 500 ordinary objects is 1-3 MB, a full page of 2,500
+# Google events 5-10 MB. A server can send gigabytes, and a small gzip body can
+# inflate a thousandfold (a 200 MB Google listing took 650 MB to read). Past this
+# the request fails with one line, read no further: a multiget is asked again in
+# halves, a Google listing in pages of 250 events, where the answer may fit.
+ANSWER_BYTES = 16 * 2**20
+
+# JSON objects and arrays in one answer (Google), counted as the brackets that open
+# them (in strings too, so the count errs high). A Google event has 10 to 40: a page
+# of 2,500, 100,000 at most. Parsed, each costs 56 to 240 bytes whatever its size on
+# the wire: 16 MiB of "{}," would be 5.6 million dictionaries, 350 MiB. Past this
+# the answer is dropped as too large.
+ANSWER_CONTAINERS = 250_000
+
+# Pages of one listing followed (Google's nextPageToken). A full read of the widest
+# window (366 days back, 731 ahead) of a calendar with 20 events a day is 22,000
+# events: 9 pages of 2,500. Google may send short pages, even empty ones with a
+# token, so ten times that. A server that hands out new tokens forever stops here,
+# and one that sends a token it sent before stops at once; the listing is then
+# incomplete, so its calendar fails this pass with one line (nothing is deleted).
+PAGES_PER_LISTING = 100
+
+# Wall-clock seconds one request may take, from connecting to the answer's last byte
+# (a source's ``timeout``, which may set it from TIMEOUT_MIN to TIMEOUT_MAX). A
+# multiget of 500 objects on a slow server takes a few seconds, a page of 2,500
+# Google events is under 1 MB gzipped; a socket's own timeout restarts with every
+# byte, and a server dripping one byte every 10 s held a pass for minutes. Past this
+# the request is cut: one line, the source tries again at its next pass.
+REQUEST_SECONDS = 60
+TIMEOUT_MIN = dt.timedelta(seconds=1)
+TIMEOUT_MAX = dt.timedelta(minutes=10)
+
 # --- writes -------------------------------------------------------------------------
 
 # Writes (create, update, delete) one pass makes per source; the rest come at the

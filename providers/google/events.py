@@ -46,29 +46,34 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
     An instance of a series names it in ``series`` (``recurringEventId``); an
     event whose id has the form of a follow-up id stands for that slot (syncd
     inserts follow-ups under their own id). Title, description and location are
-    read one character past their limits (syncd.limits). Raises ValueError when
-    the start or end cannot be read.
+    read one character past their limits (syncd.limits). A field of the wrong
+    type reads as absent. Raises ValueError, saying why, when the item has no id
+    or its start or end cannot be read.
     """
-    default_zone = item.get("start", {}).get("timeZone")
+    key = item.get("id")
+    if not isinstance(key, str) or not key:
+        raise ValueError("no id")
+    default_zone = _str(_mapping(item.get("start")).get("timeZone")) or None
+    organizer = item.get("organizer")
     return CalendarEvent(
-        id=item["id"],
+        id=key,
         calendar=calendar,
         title=_text(item.get("summary"), limits.TITLE_CHARS + 1),
-        start=when_of(item.get("start"), default_zone),
-        end=when_of(item.get("end"), default_zone),
+        start=_when(item, "start", default_zone),
+        end=_when(item, "end", default_zone),
         description=_text(item.get("description"), limits.DESCRIPTION_CHARS + 1),
         location=_text(item.get("location"), limits.DESCRIPTION_CHARS + 1),
-        status=item.get("status", "confirmed"),
-        attendees=tuple(_person(a, me) for a in item.get("attendees", ())),
-        organizer=_person(item["organizer"], me) if item.get("organizer") else None,
+        status=_str(item.get("status")) or "confirmed",
+        attendees=tuple(_person(a, me) for a in _list(item.get("attendees")) if _is_map(a)),
+        organizer=_person(organizer, me) if _is_map(organizer) and organizer else None,
         conference=bool(item.get("hangoutLink") or item.get("conferenceData")),
-        etag=item.get("etag", ""),
-        resource=item["id"],
+        etag=_str(item.get("etag")),
+        resource=key,
         markers=markers_of(item),
         reminders=reminders_of(item),
-        series=item.get("recurringEventId", ""),
-        slot=item["id"] if is_followup_id(item["id"]) else "",
-        event_type=item.get("eventType", "default"),
+        series=_str(item.get("recurringEventId")),
+        slot=key if is_followup_id(key) else "",
+        event_type=_str(item.get("eventType")) or "default",
     )
 
 
@@ -78,45 +83,76 @@ def _text(value: object, chars: int) -> str:
     return value[:chars] if isinstance(value, str) else ""
 
 
-def when_of(value: Mapping[str, Any] | None, zone_name: str | None = None) -> When:
+def _str(value: object) -> str:
+    """A short text field (an id, a status, a zone); "" when it is not text."""
+    return value if isinstance(value, str) else ""
+
+
+def _is_map(value: object) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """An object field; empty when it is not an object."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    """A list field; empty when it is not a list."""
+    return value if isinstance(value, list) else []
+
+
+def _when(item: Mapping[str, Any], field: str, zone_name: str | None) -> When:
+    try:
+        return when_of(item.get(field), zone_name)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"unreadable {field}") from None
+
+
+def when_of(value: object, zone_name: str | None = None) -> When:
     """An EventDateTime: ``date`` -> date; ``dateTime`` -> aware datetime.
 
     A ``dateTime`` without offset (Google always sends one) takes its
     ``timeZone``, else ``zone_name``, else UTC. Raises ValueError when it is
     missing or unreadable.
     """
-    if not value or not (value.get("date") or value.get("dateTime")):
+    fields = _mapping(value)
+    day, moment_text = _str(fields.get("date")), _str(fields.get("dateTime"))
+    if day:
+        return dt.date.fromisoformat(day)
+    if not moment_text:
         raise ValueError("event without start or end")
-    if value.get("date"):
-        return dt.date.fromisoformat(value["date"])
-    moment = dt.datetime.fromisoformat(str(value["dateTime"]))
+    moment = dt.datetime.fromisoformat(moment_text)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_zone(value.get("timeZone") or zone_name))
+        moment = moment.replace(tzinfo=_zone(_str(fields.get("timeZone")) or zone_name))
     return moment
 
 
 def markers_of(item: Mapping[str, Any]) -> Markers | None:
     """syncd's markers from ``extendedProperties.private``: all four and a known kind."""
-    private = item.get("extendedProperties", {}).get("private", {})
+    private = _mapping(_mapping(item.get("extendedProperties")).get("private"))
     values = [private.get(key) for key in MARKER_KEYS]
     if not all(isinstance(v, str) and v for v in values):
         return None
     kind, interview, calendar, fingerprint = values
     try:
-        return Markers(FollowUpKind(kind), str(interview), str(calendar), str(fingerprint))
+        return Markers(FollowUpKind(str(kind)), str(interview), str(calendar), str(fingerprint))
     except ValueError:
         return None
 
 
 def reminders_of(item: Mapping[str, Any]) -> tuple[int, ...]:
     """Popup reminder minutes when the event overrides the defaults; else ()."""
-    reminders = item.get("reminders", {})
+    reminders = _mapping(item.get("reminders"))
     if reminders.get("useDefault", True):
         return ()
     return tuple(
-        int(o["minutes"])
-        for o in reminders.get("overrides", ())
-        if o.get("method") == "popup" and isinstance(o.get("minutes"), int)
+        o["minutes"]
+        for o in _list(reminders.get("overrides"))
+        if _is_map(o)
+        and o.get("method") == "popup"
+        and isinstance(o.get("minutes"), int)
+        and not isinstance(o.get("minutes"), bool)
     )
 
 
@@ -161,11 +197,11 @@ def markers_body(followup: FollowUp) -> dict[str, str]:
 
 
 def _person(person: Mapping[str, Any], me: frozenset[str]) -> Attendee:
-    email = str(person.get("email", "")).lower()
+    email = _str(person.get("email")).lower()
     return Attendee(
         email=email,
-        name=person.get("displayName", ""),
-        response=RESPONSES.get(person.get("responseStatus", ""), ""),
+        name=_str(person.get("displayName")),
+        response=RESPONSES.get(_str(person.get("responseStatus")), ""),
         is_self=bool(person.get("self")) or email in me,
     )
 

@@ -14,13 +14,17 @@ markers: a follow-up the user deleted, reported as an event of status
 "cancelled" (``reading.change_set``). A calendar the account sees busy times
 of only (freeBusyReader) reads as empty. The calendar list gives each
 calendar's rights, zone and whether it is the primary one
-(``reading.calendar_of``).
+(``reading.calendar_of``). Pages are followed within PAGES_PER_LISTING, and an
+answer too large is asked again in smaller pages (``listing``).
 
 Writing: ``events.insert`` with syncd's own id (409 when it exists: a deleted
 one is revived, a live one is a ConflictError), ``events.patch`` with
 ``If-Match`` carrying only the fields syncd owns, ``events.delete`` with
 ``If-Match``. A 403 on a write (a calendar the account may only read) is a
-RefusedError. Every request goes through ``retry.Retrier``.
+RefusedError. Every request goes through ``retry.Retrier``, over HTTP bounded
+in time and size (``transport``: the source's ``timeout`` for a whole
+request, syncd.limits.ANSWER_BYTES per answer); an answer that is not the JSON
+the API promises is one ProviderError (``answers``), never a traceback.
 
 Credentials come from the source's token file (``credentials``); a refreshed
 access token is written back to it. The token's scopes must cover what the
@@ -32,22 +36,31 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-import httplib2
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 
 from providers import CalendarInfo, ChangeSet, ReadScope
-from providers.google import scopes
+from providers.google import listing, scopes
+from providers.google.answers import AnswerModel
 from providers.google.credentials import auth_command, load_credentials, save_credentials
 from providers.google.events import event_of, full_body, owned_body, rfc3339
-from providers.google.reading import calendar_of, change_set, zone_of
+from providers.google.reading import calendars_of, change_set, zone_of
 from providers.google.retry import Retrier
 from providers.google.settings import GoogleSettings
+from providers.google.transport import BoundedHttp
+from syncd import limits
 from syncd.config import Config, SourceConfig
-from syncd.errors import AuthError, ConflictError, GoneError, NotFoundError, TransientError
+from syncd.errors import (
+    AuthError,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    ProviderError,
+    TransientError,
+)
 from syncd.model import CalendarEvent, FollowUp
 
 log = logging.getLogger(__name__)
@@ -56,14 +69,8 @@ log = logging.getLogger(__name__)
 # each request counts against the per-user quota (about 600 a minute).
 PAGE_SIZE = 2500
 CALENDAR_LIST_PAGE = 250
-HTTP_TIMEOUT = 30  # seconds per request
+HTTP_TIMEOUT = 30  # seconds one socket operation may wait (the whole request: timeout)
 _CALENDAR_ID = re.compile(r"^\S+@\S+$")  # "…@group.calendar.google.com", an address
-
-
-class _Listing(NamedTuple):
-    items: list[dict[str, Any]]
-    token: str  # the last page's nextSyncToken
-    busy_only: bool  # the account sees busy times only (freeBusyReader)
 
 
 def open_source(source: SourceConfig, config: Config) -> GcalProvider:
@@ -109,14 +116,16 @@ class GcalProvider:
         of it: ``writable`` and ``readable`` from its accessRole, ``hidden``, its
         ``timeZone`` as ``zone``; the primary one is the ``default`` and answers to
         "primary"."""
-        pages = self._pages(
+        pages = listing.pages(
+            self._execute,
             lambda token: self._api.calendarList().list(
                 maxResults=CALENDAR_LIST_PAGE, showHidden=True, pageToken=token
             ),
             "listing calendars",
         )
-        name = self.source.name
-        return [calendar_of(entry, name) for entry in pages if not entry.get("deleted")]
+        return calendars_of(
+            (entry for page in pages for entry in page.get("items", ())), self.source.name
+        )
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
         """The calendar of that id, name or alias; created (calendars.insert) when missing.
@@ -129,8 +138,9 @@ class GcalProvider:
         if _CALENDAR_ID.match(name):
             raise NotFoundError(f"no calendar {name}")
         body = {"summary": name, "timeZone": self.config.timezone.key}
-        created = self._execute(
-            self._api.calendars().insert(body=body), f"creating {name!r}", write=True
+        what = f"creating {name!r}"
+        created = _resource(
+            self._execute(self._api.calendars().insert(body=body), what, write=True), what
         )
         log.debug("%s: created calendar %r (%s)", self.source.name, name, created["id"])
         zone = zone_of(created, self.source.name)
@@ -156,30 +166,30 @@ class GcalProvider:
         """
         if not calendar.readable:
             return ChangeSet((), (), "", full=True)
-        listing: _Listing | None = None
+        listed: listing.Listing | None = None
         if token:
             try:
-                listing = self._list_events(calendar.id, syncToken=token)
+                listed = self._list_events(calendar, syncToken=token)
             except GoneError:
                 log.info(
                     "%s: %s: sync token refused; reading it whole", self.source.name, calendar.name
                 )
-        full = listing is None
-        if listing is None:
+        full = listed is None
+        if listed is None:
             window = {"timeMin": rfc3339(scope.start), "timeMax": rfc3339(scope.end)}
             try:
-                listing = self._list_events(calendar.id, **window)
+                listed = self._list_events(calendar, **window)
             except GoneError as error:  # a page token expired while paging
                 raise TransientError(f"{error}; the listing will be read again") from None
-        if not listing.token:
+        if not listed.token:
             log.warning("%s: %s: Google gave no sync token", self.source.name, calendar.name)
-        if listing.busy_only:
+        if listed.busy_only:
             log.debug("%s: %s: busy times only; nothing to read", self.source.name, calendar.name)
-            return ChangeSet((), (), listing.token, full=True)
+            return ChangeSet((), (), listed.token, full=True)
         return change_set(
-            listing.items,
+            listed.items,
             calendar,
-            token=listing.token,
+            token=listed.token,
             full=full,
             known=known or {},
             scope=scope,
@@ -193,7 +203,7 @@ class GcalProvider:
         item = self._get_item(calendar, followup_id)
         if item is None or item.get("status") == "cancelled":
             return None
-        return event_of(item, calendar, self._me)
+        return self._event(item, calendar, f"reading {followup_id}")
 
     # -- writing
 
@@ -219,9 +229,9 @@ class GcalProvider:
             body = full_body(followup, zone)
             del body["id"]
             request = events.patch(calendarId=target, eventId=followup.id, body=body)
-            request.headers["If-Match"] = current["etag"]
+            request.headers["If-Match"] = current.get("etag", "")
             item = self._execute(request, f"reviving {followup.id}", write=True)
-        return event_of(item, target, self._me)
+        return self._event(item, target, f"creating {followup.id}")
 
     def update(self, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
         """Patch the fields syncd owns if the etag is still ``etag``.
@@ -239,7 +249,7 @@ class GcalProvider:
             item = self._execute(request, f"updating {resource}", write=True)
         if item.get("status") == "cancelled":
             raise NotFoundError(f"{resource} is deleted")
-        return event_of(item, followup.target, self._me)
+        return self._event(item, followup.target, f"updating {resource}")
 
     def delete(self, calendar: str, resource: str, etag: str) -> None:
         """Delete if its etag is still ``etag``; ConflictError otherwise, NotFoundError if gone
@@ -272,26 +282,41 @@ class GcalProvider:
 
     def _get_item(self, calendar: str, event_id: str) -> dict[str, Any] | None:
         """The Events resource as Google answers it (also when cancelled); None when unknown."""
+        what = f"reading {event_id}"
         try:
-            item: dict[str, Any] = self._execute(
-                self._api.events().get(calendarId=calendar, eventId=event_id),
-                f"reading {event_id}",
+            answer = self._execute(
+                self._api.events().get(calendarId=calendar, eventId=event_id), what
             )
         except NotFoundError:
             return None
-        return item
+        return _resource(answer, what)
+
+    def _event(self, item: dict[str, Any], calendar: str, what: str) -> CalendarEvent:
+        """The event Google answered with; ProviderError when it is not one."""
+        try:
+            return event_of(item, calendar, self._me)
+        except ValueError as error:
+            raise ProviderError(
+                f"{what}: Google's answer is not a readable event ({error})"
+            ) from None
 
     @property
     def _api(self) -> Any:
         """The Calendar v3 service, built once, on first use (no network: static discovery)."""
         if self._service is None:
-            self._http = AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT))
-            endpoint = self.source.settings.api_endpoint
-            options = {"api_endpoint": endpoint} if endpoint else None
+            settings: GoogleSettings = self.source.settings
+            bounded = BoundedHttp(
+                timeout=HTTP_TIMEOUT,
+                deadline=settings.timeout.total_seconds(),
+                answer_bytes=limits.ANSWER_BYTES,
+            )
+            self._http = AuthorizedHttp(self._credentials, http=bounded)
+            options = {"api_endpoint": settings.api_endpoint} if settings.api_endpoint else None
             self._service = build(
                 "calendar",
                 "v3",
                 http=self._http,
+                model=AnswerModel(),
                 static_discovery=True,
                 cache_discovery=False,
                 client_options=options,
@@ -322,36 +347,16 @@ class GcalProvider:
         else:
             log.debug("%s: saved the refreshed token to %s", self.source.name, self._token_file)
 
-    def _pages(self, make: Callable[[str | None], Any], what: str) -> Iterator[dict[str, Any]]:
-        """The items of every page; ``make(page_token)`` builds one page's request."""
-        token: str | None = None
-        while True:
-            page = self._execute(make(token), what)
-            yield from page.get("items", ())
-            token = page.get("nextPageToken")
-            if not token:
-                return
+    def _list_events(self, calendar: CalendarInfo, **params: str) -> listing.Listing:
+        where = f"{self.source.name}: {calendar.name}"
+        events = self._api.events()
+        return listing.list_events(
+            self._execute, events, calendar.id, self.page_size, where, **params
+        )
 
-    def _list_events(self, calendar: str, **params: str) -> _Listing:
-        """Every item of an events.list over all pages, the last page's nextSyncToken,
-        and whether the account sees busy times only there (accessRole freeBusyReader,
-        whatever the calendar list said)."""
-        items: list[dict[str, Any]] = []
-        page_token: str | None = None
-        while True:
-            page = self._execute(
-                self._api.events().list(
-                    calendarId=calendar,
-                    singleEvents=True,
-                    showDeleted=True,
-                    maxResults=self.page_size,
-                    pageToken=page_token,
-                    **params,
-                ),
-                "listing events",
-            )
-            items.extend(page.get("items", ()))
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                busy_only = page.get("accessRole") == "freeBusyReader"
-                return _Listing(items, page.get("nextSyncToken", ""), busy_only)
+
+def _resource(answer: Any, what: str) -> dict[str, Any]:
+    """A resource Google answered with (an event, a calendar): an object with an id."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+        raise ProviderError(f"{what}: Google answered with something that has no id")
+    return answer

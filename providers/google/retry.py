@@ -5,8 +5,11 @@ Every ``execute()`` of the Google provider goes through ``Retrier.execute``:
 failures are tried again with exponential backoff and full jitter, waiting at
 least what ``Retry-After`` asks, within a bounded number of attempts and time;
 then ``TransientError``. Everything else becomes one of syncd's typed errors at
-once. googleapiclient's own ``execute(num_retries=...)`` is not used: it ignores
-``Retry-After``.
+once: a request past its deadline a TransientError (another try would take as
+long), an answer too large (``AnswerTooLargeError``) or not what the API
+promises (an HTML page with status 200, JSON nested too deeply, ...) a
+ProviderError. googleapiclient's own ``execute(num_retries=...)`` is not used:
+it ignores ``Retry-After``.
 
 Error text is one line and never holds a token: it names the operation, the
 status, Google's reason and message; not the source (the caller puts it in
@@ -29,7 +32,9 @@ import google.auth.exceptions
 import httplib2
 from googleapiclient.errors import HttpError
 
+from providers.google.answers import NotAnAnswer
 from providers.google.credentials import auth_command
+from providers.google.transport import AnswerTooLarge, RequestDeadline
 from syncd.errors import (
     AuthError,
     ConflictError,
@@ -50,6 +55,14 @@ RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # Quota spent for the day (or Calendar's usage limits): transient, but hours
 # away; retrying within one call only spends more. The daemon backs off instead.
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+# OAuth errors of a token endpoint that refuses the grant itself: authorize again.
+GRANT_REFUSED = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+# What to do about an answer that is not Google's, and about a request too slow.
+ELSEWHERE = (
+    "if it lasts, something between syncd and Google answers in its place"
+    " (a proxy, or a network's login page)"
+)
+SLOW = "if the network is that slow, raise the source's timeout"
 # Network failures: sockets, timeouts (OSError), httplib2's own, a connection
 # dropped mid-answer, and google-auth's transport errors during a refresh.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
@@ -140,6 +153,20 @@ class Retrier:
                 failure = classify(error, self.source, what, write=write)
             except google.auth.exceptions.RefreshError as error:
                 failure = refresh_failure(error, self.source)
+            except RequestDeadline as error:  # another try would take as long: not now
+                raise TransientError(
+                    f"{what}: {error} (the server sends too slowly); {SLOW}"
+                ) from None
+            except AnswerTooLarge as error:
+                raise too_large(what, error) from None
+            except NotAnAnswer as error:
+                raise broken(what, error) from None
+            except httplib2.FailedToDecompressContent:
+                raise broken(
+                    what, NotAnAnswer("an answer said to be compressed that is not")
+                ) from None
+            except (RecursionError, AttributeError, TypeError, ValueError) as error:
+                raise unreadable(what, error) from None
             except NETWORK_ERRORS as error:
                 failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
@@ -154,6 +181,26 @@ class Retrier:
                 )
             log.info("%s: %s: %s; retrying in %.1fs", self.source, what, failure.text, wait)
             self.sleep(wait)
+
+
+class AnswerTooLargeError(ProviderError):
+    """An answer larger than syncd reads (syncd.limits.ANSWER_BYTES, ANSWER_CONTAINERS)."""
+
+
+def too_large(what: str, error: AnswerTooLarge) -> AnswerTooLargeError:
+    """The error for an answer larger than syncd reads, in one line."""
+    if error.how == "objects and arrays":
+        size = f"holds more than {error.limit:,} JSON objects and arrays"
+    else:
+        size = f"is larger than {error.limit / 2**20:g} MiB"
+    return AnswerTooLargeError(
+        f"{what}: Google's answer {size}, the most syncd reads of one answer"
+    )
+
+
+def broken(what: str, error: NotAnAnswer) -> ProviderError:
+    """The error for an answer that is not what the API promises, in one line."""
+    return ProviderError(f"{what}: Google answered with {error}; {ELSEWHERE}")
 
 
 def classify(error: HttpError, source: str, what: str, *, write: bool = False) -> Failure:
@@ -191,14 +238,47 @@ def classify(error: HttpError, source: str, what: str, *, write: bool = False) -
 
 
 def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> Failure:
-    """A failed token refresh: a revoked or expired grant is an AuthError, one line."""
+    """A failed token refresh: a grant Google refuses (revoked, expired, a client gone)
+    is an AuthError; an answer that is no answer at all (an HTML page, no token in it:
+    google-auth has tried three times already) a TransientError, at once."""
     if error.retryable:
         return Failure("token refresh failed for now", transient=True)
+    data = error.args[1] if len(error.args) > 1 else None
+    if isinstance(data, dict) and data.get("error") in GRANT_REFUSED:
+        return Failure(
+            "token refresh refused",
+            transient=False,
+            error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
+        )
+    what = "something that is not a token" if isinstance(data, dict) else "a page that is not JSON"
     return Failure(
-        "token refresh refused",
+        "token refresh failed",
         transient=False,
-        error=AuthError(f"access was revoked or has expired; run: {auth_command(source)}"),
+        error=TransientError(f"token refresh: Google answered with {what}; {ELSEWHERE}"),
     )
+
+
+def unreadable(what: str, error: Exception) -> ProviderError:
+    """What a library's failure to read an answer means: google-auth's, reading a token
+    answer that is not one (it indexes whatever came as a JSON object), a TransientError;
+    googleapiclient's, reading an error answer before syncd sees it (nesting too deep
+    for json, a "message" that is not text), a ProviderError. Any other is re-raised."""
+    if _in_token_refresh(error):
+        return TransientError(f"token refresh: Google answered with no token; {ELSEWHERE}")
+    if isinstance(error, (RecursionError, AttributeError)):
+        return broken(what, NotAnAnswer("an error answer that cannot be read"))
+    raise error
+
+
+def _in_token_refresh(error: BaseException) -> bool:
+    """Whether ``error`` rose in google-auth's reading of a token answer (it indexes the
+    answer as a JSON object, whatever came)."""
+    frame = error.__traceback__
+    while frame is not None:
+        if str(frame.tb_frame.f_globals.get("__name__", "")).startswith("google.oauth2"):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def error_reason(error: HttpError) -> tuple[str, str]:

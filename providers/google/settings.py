@@ -1,16 +1,19 @@
-"""A Google source's own config keys: the OAuth client file, the token file, the API's address."""
+"""A Google source's own config keys: the OAuth client file, the token file, the API's
+address, and how long one request may take."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import shlex
 from pathlib import Path
 
 from providers.google import scopes
+from syncd import limits
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
-from syncd.config_values import absolute_path, optional_http_url
+from syncd.config_values import absolute_path, duration_within, optional_http_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +21,8 @@ class GoogleSettings:
     client_secrets: Path  # the OAuth client (Desktop app) file from the Google Cloud console
     token_file: Path  # written by ``syncd auth google SOURCE``, refreshed by the daemon
     api_endpoint: str = ""  # "" = Google's; another for a test double
+    # One request, from connecting to the answer's last byte (syncd.limits.REQUEST_SECONDS).
+    timeout: dt.timedelta = dt.timedelta(seconds=limits.REQUEST_SECONDS)
 
 
 SECTION = Section(
@@ -25,6 +30,9 @@ SECTION = Section(
         "client_secrets": Key(absolute_path),
         "token_file": Key(absolute_path),
         "api_endpoint": Key(optional_http_url, "", empty_means="Google's"),
+        "timeout": Key(
+            duration_within(limits.TIMEOUT_MIN, limits.TIMEOUT_MAX), f"{limits.REQUEST_SECONDS}s"
+        ),
     },
     GoogleSettings,
 )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .google_api import CalendarApi
 from .google_errors import ApiError, not_found
-from .google_faults import FaultQueue, fault_answer
+from .google_faults import FaultQueue, Make, fault_answer
 from .google_http import Answer, RequestLog, error_answer, make_server
 from .google_listing import Lister
 from .google_model import StoredEvent
@@ -334,7 +334,22 @@ class FakeGoogleCalendar:
         """Run ``action`` (another client's change, say) just before the next matching request."""
         self.faults.before(action, method, path_contains, times)
 
+    def tamper(
+        self,
+        make: Make,
+        *,
+        times: int | None = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests (None: every one) with ``make(real,
+        query)``, where ``real(query)`` is the answer the fake would give to ``query``:
+        garbage, an answer too large or too slow, pages that never end
+        (tests/fakes/google_hostile.py makes them). Checked before faults."""
+        self.faults.tamper(make, times, method, path_contains)
+
     def clear_faults(self) -> None:
+        """Drop the queued faults and tampers."""
         self.faults.clear()
 
     # -- request handling (called from the server's threads) --------------------------------
@@ -346,6 +361,9 @@ class FakeGoogleCalendar:
         hook = self.faults.take_hook(method, raw_path)
         if hook is not None:
             hook.action()
+        tamper = self.faults.take_tamper(method, raw_path)
+        if tamper is not None:
+            return tamper.make(lambda q: self._answer(method, raw_path, q, headers, body), query)
         fault = self.faults.take_fault(method, raw_path)
         if fault is not None and not fault.after:
             return fault_answer(fault, raw_path)

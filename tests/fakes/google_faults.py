@@ -1,9 +1,12 @@
-"""Fault injection for the Google fake: queued error answers and hooks run before a request.
+"""Fault injection for the Google fake: queued error answers, answers tampered with, and
+hooks run before a request.
 
 A test queues a fault (any status and reason, a Retry-After, a number of times,
-``after=True`` to carry the request out and lose only its answer) or a hook
-(another client's change, run just before a matching request). Both match on
-method and a part of the path, and are taken in the order they were queued.
+``after=True`` to carry the request out and lose only its answer), a tamper (any
+answer at all in place of the real one, made from it or not: the garbage and the
+hostile answers of tests/fakes/google_hostile.py) or a hook (another client's
+change, run just before a matching request). All match on method and a part of
+the path, and are taken in the order they were queued.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from dataclasses import dataclass
 
 from .google_errors import DEFAULT_REASON, ApiError
 from .google_http import Answer, error_answer, json_answer, selects
+
+Query = dict[str, list[str]]
+# A tamper's answer: from ``real(query)``, the answer the fake would give to ``query``
+# (the request's own, or another), and the request's query.
+Make = Callable[[Callable[[Query], Answer], Query], Answer]
 
 
 @dataclass
@@ -28,6 +36,16 @@ class Fault:
     method: str | None
     path_contains: str | None
     after: bool = False
+
+
+@dataclass
+class Tamper:
+    """An answer made by ``make`` in place of the next ``times`` matching ones (None: all)."""
+
+    make: Make
+    times: int | None
+    method: str | None
+    path_contains: str | None
 
 
 @dataclass
@@ -46,6 +64,7 @@ class FaultQueue:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._hooks: list[Hook] = []
+        self._tampers: list[Tamper] = []
         self._lock = threading.Lock()
 
     def inject(
@@ -81,9 +100,29 @@ class FaultQueue:
         with self._lock:
             self._hooks.append(hook)
 
+    def tamper(
+        self, make: Make, times: int | None, method: str | None, path_contains: str | None
+    ) -> None:
+        """Queue a tamper (see ``FakeGoogleCalendar.tamper``)."""
+        tamper = Tamper(make, times, method.upper() if method else None, path_contains)
+        with self._lock:
+            self._tampers.append(tamper)
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._tampers.clear()
+
+    def take_tamper(self, method: str, path: str) -> Tamper | None:
+        with self._lock:
+            for tamper in self._tampers:
+                if selects(method, path, tamper.method, tamper.path_contains):
+                    if tamper.times is not None:
+                        tamper.times -= 1
+                        if tamper.times <= 0:
+                            self._tampers.remove(tamper)
+                    return tamper
+        return None
 
     def take_hook(self, method: str, path: str) -> Hook | None:
         with self._lock:

@@ -1,4 +1,9 @@
-"""The HTTP side of the Google fake: the request handler, the request log, JSON answers."""
+"""The HTTP side of the Google fake: the request handler, the request log, JSON answers.
+
+An answer's body is bytes, or a ``Stream`` sent as it is made (a body larger than
+memory, one sent a byte at a time, a whole answer head included): what a hostile
+or broken server sends (tests/fakes/google_hostile.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 import threading
 import traceback
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +23,21 @@ from .google_errors import ApiError
 LOGGED_HEADERS = ("authorization", "if-match", "if-none-match", "content-type")
 OVERRIDE_HEADER = "x-http-method-override"
 
-Answer = tuple[int, dict[str, str], bytes]
+
+@dataclass
+class Stream:
+    """An answer body sent as it is made: each of ``chunks`` written at once. With
+    ``length`` a Content-Length says so, else the body is chunked; ``raw``: the chunks
+    are the whole answer, status line and header lines too. ``sent`` counts the bytes
+    written before the client hung up (or all of them)."""
+
+    chunks: Iterable[bytes]
+    length: int | None = None
+    raw: bool = False
+    sent: int = 0
+
+
+Answer = tuple[int, dict[str, str], "bytes | Stream"]
 # (method, raw path, query, request headers, body) -> answer
 Handle = Callable[[str, str, dict[str, list[str]], Message, bytes], Answer]
 
@@ -112,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         if override:
             logged[OVERRIDE_HEADER] = override
         log.append(RequestRecord(method, split.path, query, logged, status))
+        if isinstance(payload, Stream):
+            self._stream(status, headers, payload)
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -120,6 +142,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+
+    def _stream(self, status: int, headers: dict[str, str], stream: Stream) -> None:
+        """Send ``stream`` (then close: a client that stopped reading left it half read)."""
+        self.close_connection = True
+        chunked = not stream.raw and stream.length is None
+        try:
+            if not stream.raw:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if stream.length is not None:
+                    self.send_header("Content-Length", str(stream.length))
+                else:
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+                self.end_headers()
+            for chunk in stream.chunks:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                stream.sent += len(chunk)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client hung up, as a client past its limits should
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests
         return

@@ -65,7 +65,12 @@ def test_the_kinds_keys_are_their_own() -> None:
         "password_env",
         "password_command",
     ]
-    assert list(get_kind("google").config.keys) == ["client_secrets", "token_file", "api_endpoint"]
+    assert list(get_kind("google").config.keys) == [
+        "client_secrets",
+        "token_file",
+        "api_endpoint",
+        "timeout",
+    ]
 
 
 def test_only_google_has_an_auth_step() -> None:
