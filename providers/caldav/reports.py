@@ -20,9 +20,8 @@ import logging
 import urllib.parse
 from collections.abc import Iterator, Sequence
 
-import niquests
-
 from providers.caldav import davxml, tokens
+from providers.caldav.bounded import Answer
 from providers.caldav.davxml import Fetched, Member
 from providers.caldav.transport import DavHttp
 from syncd.errors import NotFoundError, ProviderError, TransientError
@@ -178,7 +177,7 @@ class Reports:
         """One object's etag by PROPFIND (for servers that send no ETag header)."""
         return self._property(url, "getetag", f"reading the etag of {url}") or ""
 
-    def calendar_error(self, response: niquests.Response, url: str) -> ProviderError:
+    def calendar_error(self, response: Answer, url: str) -> ProviderError:
         """The typed error for a read of a calendar that failed (to raise): NotFoundError
         when it is gone (404, 410, or a 207 saying 404), a ProviderError for a 403 (this
         calendar alone: the login itself works), else as ``DavHttp.fail``."""
