@@ -7,29 +7,53 @@ of discovery and of the calendar list, with this module's parsing.
 Hrefs are kept as the server wrote them (``href``, what a request body must
 carry) beside a normalised ``resource`` (the decoded path, what the provider
 reports), so one object always has one resource string.
+
+The server's XML is untrusted: no DTD is read (an answer declaring one is
+refused: entity bombs, external entities), no entity is expanded, nothing is
+fetched. Text nodes may be long (lxml's ``huge_tree``): every answer is capped
+at ``syncd.limits.ANSWER_BYTES`` before it gets here, and one object's data at
+``syncd.limits.OBJECT_BYTES`` here. A multistatus lxml cannot read whole (a
+character XML cannot carry in one object's data) raises ``PartlyUnreadable``:
+its objects may be read in smaller pieces.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from syncd import limits
+from syncd.errors import ProviderError, one_line
+
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 CS = "{http://calendarserver.org/ns/}"
 XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
 
-# No entities, no network, no huge text nodes: the server's XML is untrusted input.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+# No entities, no network, no DTD. Long text nodes are read (10 MB of description in
+# one object would fail the whole answer otherwise): the answer is capped before.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+# What may come before the root element: a byte order mark, the XML declaration,
+# processing instructions, comments, white space.
+_PROLOG = rb"(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*"
+_DOCTYPE = re.compile(_PROLOG + rb"<!DOCTYPE", re.DOTALL)
+_MULTISTATUS = re.compile(_PROLOG + rb"<(?:[A-Za-z_][\w.-]*:)?multistatus[\s/>]", re.DOTALL)
+_NO_DTD = "the answer declares a document type (DTD), which syncd does not read"
 
 
-class MalformedResponse(ValueError):
+class MalformedResponse(ProviderError, ValueError):
     """The server's answer is not the multistatus XML asked for."""
+
+
+class PartlyUnreadable(MalformedResponse):
+    """A multistatus lxml cannot read whole: one object's data may be to blame (a
+    character XML cannot carry), so its objects may be read in smaller pieces."""
 
 
 def resource_of(href: str) -> str:
@@ -126,22 +150,35 @@ class SyncPage:
 class Fetched:
     """One object from a calendar-multiget: ``gone`` when the server said 404.
 
-    ``data`` is None when the server listed the object without its data.
+    ``data`` is None when the server listed the object without its data, or sent
+    data syncd does not read (``problem`` says why).
     """
 
     member: Member
     data: str | None
     gone: bool = False
+    problem: str = ""  # why ``data`` is None when the server sent it: too large to read
 
 
 def parse(body: bytes) -> etree._Element:
-    """The root element of an XML body; MalformedResponse when it is not XML."""
+    """The root element of an XML body.
+
+    Raises PartlyUnreadable for a multistatus lxml cannot read whole, else
+    MalformedResponse when it is not XML or declares a DTD.
+    """
+    if _DOCTYPE.match(body):
+        raise MalformedResponse(_NO_DTD)
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise MalformedResponse(f"not XML: {error}") from None
+        why = "not XML: " + one_line(str(getattr(error, "msg", "") or error))
+        if _MULTISTATUS.match(body):
+            raise PartlyUnreadable(why) from None
+        raise MalformedResponse(why) from None
     if root is None:
         raise MalformedResponse("empty XML document")
+    if root.getroottree().docinfo.doctype:
+        raise MalformedResponse(_NO_DTD)
     return root
 
 
@@ -220,11 +257,27 @@ def parse_multiget(body: bytes) -> list[Fetched]:
     for href, status, props in responses(parse(body)):
         member = Member(href, resource_of(href), text_of(props, DAV + "getetag"))
         data = props.get(CALDAV + "calendar-data")
+        text = None if data is None else data.text or ""
         if status == 404:
             found.append(Fetched(member, None, gone=True))
+        elif text is not None and _longer(text, limits.OBJECT_BYTES):
+            found.append(Fetched(member, None, problem=TOO_LARGE))
         else:
-            found.append(Fetched(member, None if data is None else data.text or ""))
+            found.append(Fetched(member, text))
     return found
+
+
+TOO_LARGE = (
+    f"its data is larger than {limits.OBJECT_BYTES / 2**20:g} MiB,"
+    " the most syncd reads of one object"
+)
+
+
+def _longer(text: str, size: int) -> bool:
+    """Whether ``text`` takes more than ``size`` bytes in UTF-8."""
+    return len(text) > size or (
+        len(text) * 4 > size and not text.isascii() and len(text.encode("utf-8", "replace")) > size
+    )
 
 
 def parse_members(body: bytes, collection: str) -> list[Member]:

@@ -110,13 +110,14 @@ def test_a_privilege_set_the_server_does_not_report_is_none() -> None:
     assert home.privileges == frozenset()
 
 
-def test_entities_are_never_expanded() -> None:
+def test_an_answer_declaring_entities_is_refused_unexpanded() -> None:
     prologue = '<!DOCTYPE d:multistatus [<!ENTITY name "Expanded">]>'
     body = multistatus(calendar("&name;"), prologue=prologue)
 
-    listing = homexml.parse_calendar_list(body)
+    with pytest.raises(davxml.MalformedResponse, match="DTD") as refused:
+        homexml.parse_calendar_list(body)
 
-    assert "Expanded" not in [c.name for c in listing.calendars]
+    assert "Expanded" not in str(refused.value)
 
 
 def test_an_unreadable_answer_is_malformed() -> None:
