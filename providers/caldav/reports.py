@@ -235,13 +235,9 @@ class Reports:
             return None
         try:
             answers = davxml.parse_multiget(response.content)
-        except davxml.PartlyUnreadable as exc:
+        except davxml.MalformedResponse as exc:  # PartlyUnreadable too: the multiget halves
             log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
             return None
-        except davxml.MalformedResponse as exc:
-            raise ProviderError(
-                f"{_reading(url)}: the server's answer is unreadable: {exc}"
-            ) from None
         return list(self._readable(url, (a for a in answers if not a.gone)))
 
     def exists(self, url: str) -> bool:
