@@ -39,11 +39,13 @@ class TooSlow(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Answer:
-    """A server's answer, read whole within the bounds: status, headers, body."""
+    """A server's answer, read whole within the bounds: status, headers, body, and the URL
+    that gave it (another than the one asked, after redirects)."""
 
     status_code: int
     headers: Mapping[str, str]
     content: bytes
+    url: str = ""
 
 
 class Deadline:

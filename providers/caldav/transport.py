@@ -174,11 +174,23 @@ class DavHttp:
                 if deadline.expired:
                     raise self.too_slow(what) from None
                 raise self.unreachable(what, exc) from None
+            except niquests.exceptions.TooManyRedirects:
+                raise ProviderError(
+                    f"{what}: the server redirects in a loop; check the source's url"
+                ) from None
             except niquests.exceptions.RequestException as exc:
                 if deadline.expired:
                     raise self.too_slow(what) from None
                 raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
         status = answer.status_code
+        # niquests sends no password on a redirect to another origin: a 401 there is no
+        # verdict on the password.
+        if status == 401 and self.client.session.should_strip_auth(url, answer.url or url):
+            raise AuthError(
+                f"{what}: the server sent syncd on to {_origin(answer.url)}, which asks for a"
+                " login (HTTP 401); syncd sends the password to no other server than the"
+                " source's url: set url to the server that answers"
+            )
         if status == 401:
             raise self.login_refused()
         # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
@@ -217,7 +229,7 @@ class DavHttp:
             )
         finally:
             response.close()
-        return Answer(status, response.headers, content)
+        return Answer(status, response.headers, content, str(response.url or url))
 
     def fail(self, response: Answer, what: str) -> ProviderError:
         """The typed error for an unexpected status (to raise): 403, 404, 409/412, others."""
@@ -303,6 +315,12 @@ class DavHttp:
 def _retried(status: int) -> bool:
     """Whether ``send`` answers this status with a TransientError (no body read)."""
     return status in (423, 429) or (status >= 500 and status != 501)
+
+
+def _origin(url: str) -> str:
+    """The scheme, host and port of ``url``."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def _path(url: str) -> str:

@@ -12,8 +12,8 @@ the hostile ones in every answer.
 ``HostileServer`` forwards every request too, but answers those of the stages it
 is told (discovery, the calendar list, a sync-collection, a multiget ...) with an
 attack of its own: an entity bomb, an external entity, an endless body, a gzip
-bomb, a body or headers dripped a byte at a time, a redirect, a 401 to
-everything. It notes the headers of every request it gets.
+bomb, a body or headers dripped a byte at a time, a redirect (to another
+origin, or to itself for ever), a 401 to everything. It notes the headers of every request it gets.
 """
 
 from __future__ import annotations
@@ -296,6 +296,12 @@ def redirect(to: str) -> Attack:
         _answer(handler, 307, b"", (("Location", to + handler.path),))
 
     return attack
+
+
+def redirect_loop(handler: http.server.BaseHTTPRequestHandler) -> None:
+    """307 to the very URL asked, for ever."""
+    own = f"http://127.0.0.1:{handler.server.server_address[1]}"
+    _answer(handler, 307, b"", (("Location", own + handler.path),))
 
 
 def unauthorized(handler: http.server.BaseHTTPRequestHandler) -> None:

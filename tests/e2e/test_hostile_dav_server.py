@@ -4,8 +4,8 @@ A HostileServer (tests/e2e/hostile_server.py) stands in front of a real Radicale
 this module's own and answers one stage of the pass (discovery, the principal, the
 calendar list, the sync token, the calendar-query, the sync-collection, the
 multiget) with an attack: an entity bomb, an external entity, a 500 MB body, a
-gzip bomb, an answer dripped a byte at a time, a redirect to another origin, a
-401 to everything. The user has two sources: the hostile one and a healthy one
+gzip bomb, an answer dripped a byte at a time, a redirect to another origin or
+to itself, a 401 to everything. The user has two sources: the hostile one and a healthy one
 on the same Radicale, each with an interview. ``syncd run --once`` runs as a
 process (tests/e2e/measured.py: its CPU time and peak memory are the kernel's).
 
@@ -256,10 +256,22 @@ def test_a_redirect_to_another_origin_never_carries_the_password(account: Accoun
     finally:
         bad.close()
         other.close()
-    check(run, account, "refused the login", "redirect")
+    check(run, account, f"sent syncd on to {other.url}, which asks for a login", "redirect")
     assert other.seen, "the redirect was not followed"
     assert all("authorization" not in headers for headers in other.seen), other.seen
     assert [r for r in bad.seen if "authorization" in r.headers], "the server itself gets it"
+
+
+@pytest.mark.parametrize("stage", ["discovery", "multiget"])
+def test_a_redirect_loop_is_one_line(account: Account, stage: str) -> None:
+    bad = HostileServer(account.server.url, {**LISTED.get(stage, {}), stage: attacks.redirect_loop})
+    try:
+        run = run_once(account.config(bad.url + "/"))
+        asked = bad.stages().count(stage)
+    finally:
+        bad.close()
+    check(run, account, "the server redirects in a loop", f"redirect-loop-{stage}")
+    assert asked == 31  # the first request and niquests' 30 redirects
 
 
 @pytest.mark.parametrize("stage", ["discovery", "multiget"])
