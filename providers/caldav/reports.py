@@ -199,7 +199,7 @@ class Reports:
         """The answers, but those whose data syncd does not read: one warning each."""
         for answer in answers:
             if answer.problem:
-                name = answer.member.resource.rsplit("/", 1)[-1]
+                name = limits.shown(answer.member.resource.rsplit("/", 1)[-1], 100)
                 log.warning(
                     "%s: calendar %s: %s skipped: %s",
                     self.http.source.name,

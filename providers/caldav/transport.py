@@ -153,19 +153,18 @@ class DavHttp:
         headers: Mapping[str, str] | None = None,
         *,
         what: str = "",
-        limit: int = limits.ANSWER_BYTES,
     ) -> Answer:
         """One request; the answer for any status but 401, 423, 429 and 5xx (501 comes back).
 
-        The answer's body is read up to ``limit`` bytes, and the request ends at the
+        The answer's body is read up to ANSWER_BYTES, and the request ends at the
         source's deadline. Raises AuthError (401), TransientError (network failure,
-        deadline, 423, 429, 5xx), AnswerTooLarge (past ``limit``); their text starts
-        with ``what`` (default: the method and path).
+        deadline, 423, 429, 5xx), AnswerTooLarge (past ANSWER_BYTES), ProviderError
+        (a redirect loop); their text starts with ``what`` (default: the method and path).
         """
         what = what or f"{method} {_path(url)}"
         with Deadline(self.client.session, self.seconds) as deadline:
             try:
-                answer = self._exchange(method, url, body, headers, limit, deadline)
+                answer = self._exchange(method, url, body, headers, deadline)
             except TooLarge as exc:
                 raise self.too_large(what, exc.limit) from None
             except TooSlow:
@@ -207,11 +206,10 @@ class DavHttp:
         url: str,
         body: bytes,
         headers: Mapping[str, str] | None,
-        limit: int,
         deadline: Deadline,
     ) -> Answer:
-        """Send, and read the answer within ``limit`` and the deadline (not the body of an
-        answer ``send`` turns into an error)."""
+        """Send, and read the answer within ANSWER_BYTES and the deadline (not the body of
+        an answer ``send`` turns into an error)."""
         response = self.client.session.request(
             method,
             url,
@@ -225,7 +223,9 @@ class DavHttp:
             deadline.watch(response)
             status = response.status_code or 0
             content = (
-                b"" if status == 401 or _retried(status) else read_body(response, limit, deadline)
+                b""
+                if status == 401 or _retried(status)
+                else read_body(response, limits.ANSWER_BYTES, deadline)
             )
         finally:
             response.close()
