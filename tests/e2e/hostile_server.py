@@ -211,15 +211,12 @@ def entity_bomb(handler: http.server.BaseHTTPRequestHandler) -> None:
     _answer(handler, 207, _multistatus_with(prologue, "&lol9;"))
 
 
-SECRET_FILE = "/etc/hostname"  # its text must never reach syncd's output
-
-
-def external_entity(canary: str) -> Attack:
+def external_entity(canary: str, secret_file: str) -> Attack:
     """Entities naming a local file and a URL (``canary``, which notes any fetch)."""
 
     def attack(handler: http.server.BaseHTTPRequestHandler) -> None:
         prologue = (
-            f'<!DOCTYPE D:multistatus [<!ENTITY file SYSTEM "file://{SECRET_FILE}">'
+            f'<!DOCTYPE D:multistatus [<!ENTITY file SYSTEM "file://{secret_file}">'
             f'<!ENTITY net SYSTEM "{canary}/entity"><!ENTITY % dtd SYSTEM "{canary}/dtd"> %dtd;]>'
         )
         _answer(handler, 207, _multistatus_with(prologue, "&file;&net;"))
