@@ -105,8 +105,14 @@ SHOWN_ITEMS = 3
 # Google events 5-10 MB. A server can send gigabytes, and a small gzip body can
 # inflate a thousandfold (a 200 MB Google listing took 650 MB to read). Past this
 # the request fails with one line, read no further: a multiget is asked again in
-# halves, a Google listing in pages of 250 events, where the answer may fit.
+# halves, a Google listing in pages of 250 events, where the answer may fit. Each
+# answer is read as it streams in, so memory stays near this.
 ANSWER_BYTES = 16 * 2**20
+
+# Bytes of one object's data in an answer (CalDAV). An ordinary invitation is a few
+# KiB, a long e-mail pasted in 100 KiB, an attachment sent inline a few MiB. Past this
+# the object is skipped with one warning; the rest of the answer is read.
+OBJECT_BYTES = 4 * 2**20
 
 # JSON objects and arrays in one answer (Google), counted as the brackets that open
 # them (in strings too, so the count errs high). A Google event has 10 to 40: a page
@@ -155,31 +161,6 @@ GUARD_LOST_MIN = 2
 # long after the first read that missed them count as deleted. A day is time to notice
 # one warning and restore a backup; a day-old thank-you is past use anyway.
 GUARD_HOLD = dt.timedelta(days=1)
-
-# --- answers of a server -----------------------------------------------------------
-
-# Bytes of one answer syncd reads, after decompression. A multiget of 500 ordinary
-# objects is 1-3 MB; 16 MiB holds 500 objects of 32 KiB each. A server can send
-# gigabytes, and a small gzip body can inflate a thousandfold. Past this the request
-# fails with one line, read no further (a multiget is asked again in halves, where
-# the objects of each half may fit). Each answer is read as it streams in, so memory
-# stays near this, whatever the server sends.
-ANSWER_BYTES = 16 * 2**20
-
-# Bytes of one object's data in an answer. An ordinary invitation is a few KiB, a
-# long e-mail pasted in 100 KiB, an attachment sent inline a few MiB. Past this the
-# object is skipped with one warning; the rest of the answer is read.
-OBJECT_BYTES = 4 * 2**20
-
-# Wall-clock seconds one request may take, from connecting to the answer's last byte
-# (a CalDAV source's ``timeout``, which may set it from TIMEOUT_MIN to TIMEOUT_MAX). A
-# multiget of 500 objects on a slow server takes a few seconds; a socket's own
-# timeout restarts with every byte, and a server dripping one byte every 10 s held a
-# pass for minutes. Past this the request is cut: one line, the source tries again at
-# its next pass.
-REQUEST_SECONDS = 60
-TIMEOUT_MIN = dt.timedelta(seconds=1)
-TIMEOUT_MAX = dt.timedelta(minutes=10)
 
 # --- the config ---------------------------------------------------------------------
 
