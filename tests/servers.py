@@ -5,13 +5,16 @@ terminate, then kill after a timeout. ``make_calendar`` gives a calendar on it
 to put objects into the way another calendar app would (plain HTTP), and
 ``write_stored`` puts bytes straight into the server's storage, past its
 validation. Nothing here imports pytest. ``free_port`` and ``stop_process`` are
-the demo's own (it runs them too); tests import them from here.
+the demo's own (it runs them too); tests import them from here. The servers of
+Debian packages (Cyrus, DAViCal, sabre/dav) start from ``dav_servers`` as the
+same ``DavServer``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import http.client
 import re
 import shutil
@@ -20,10 +23,12 @@ import sys
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import niquests
+from niquests.auth import HTTPDigestAuth
 
 from syncd.demo import free_port, stop_process
 
@@ -47,6 +52,24 @@ class DavServer:
     folder: Path
     port: int
     rights: bool = False  # access rules of its own (Radicale's rights file)
+    # What else stops with it (its database, its data folder), after its process.
+    after_stop: Callable[[], None] | None = None
+    digest: bool = False  # the server takes HTTP Digest logins only
+    sync_collection: bool = True  # RFC 6578 (sabre/dav 1.8 has none: ctag and etags)
+    # A UID may live in one calendar of an account only (Cyrus refuses it elsewhere with
+    # 403 unique-scheduling-object-resource): the test's apps then give each calendar its own.
+    one_uid_per_account: bool = False
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)  # its starter's own facts
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``: what a path the server writes in hrefs is relative to."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def path(self) -> str:
+        """The path of ``url`` (``/`` or deeper: ``/caldav.php/`` on DAViCal)."""
+        return urllib.parse.urlsplit(self.url).path or "/"
 
     @property
     def log_file(self) -> Path:
@@ -57,8 +80,12 @@ class DavServer:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        """Stop this server's process (terminate, then kill after a timeout); idempotent."""
+        """Stop this server's process (terminate, then kill after a timeout), then what
+        ``after_stop`` stops; idempotent."""
         stop_process(self.process)
+        if self.after_stop is not None:
+            after, self.after_stop = self.after_stop, None
+            after()
 
 
 def _answers(port: int) -> bool:
@@ -74,24 +101,27 @@ def _answers(port: int) -> bool:
         conn.close()
 
 
-def _log_tail(path: Path, lines: int = 20) -> str:
+def log_tail(path: Path, lines: int = 20) -> str:
     with contextlib.suppress(OSError):
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     return ""
 
 
-def _launch(name: str, argv: list[str], folder: Path, port: int) -> subprocess.Popen[bytes]:
+def _launch(
+    name: str, argv: list[str], folder: Path, port: int, env: dict[str, str] | None, own: bool
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` logging to ``folder/server.log``; return once it answers on ``port``."""
     log_path = folder / "server.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=folder
-        )
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
+            env=env, start_new_session=own,
+        )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerError(
-                f"{name} exited with status {process.returncode}:\n{_log_tail(log_path)}"
+                f"{name} exited with status {process.returncode}:\n{log_tail(log_path)}"
             )
         if _answers(port):
             return process
@@ -100,15 +130,23 @@ def _launch(name: str, argv: list[str], folder: Path, port: int) -> subprocess.P
     raise ServerError(f"{name} did not answer on port {port} within {START_TIMEOUT:.0f} s")
 
 
-def _start(
-    name: str, make_argv: Callable[[int], list[str]], folder: Path
+def start_on_free_port(
+    name: str,
+    make_argv: Callable[[int], list[str]],
+    folder: Path,
+    env: dict[str, str] | None = None,
+    own_group: bool = False,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start on a free port; try again on another port if the first one was taken meanwhile."""
+    """Start on a free port; try again on another port if the first one was taken meanwhile.
+
+    ``env``: the whole environment of the process (None: this one's). ``own_group``: in a
+    process group of its own (Cyrus's master, stopping, signals its whole group).
+    """
     last: ServerError | None = None
     for _ in range(3):
         port = free_port()
         try:
-            return _launch(name, make_argv(port), folder, port), port
+            return _launch(name, make_argv(port), folder, port, env, own_group), port
         except ServerError as exc:
             last = exc
     assert last is not None
@@ -161,7 +199,7 @@ def start_radicale(
     def argv(port: int) -> list[str]:
         return [*radicale_command(port, storage, htpasswd), *extra, "--logging-level", "info"]
 
-    process, port = _start("radicale", argv, folder)
+    process, port = start_on_free_port("radicale", argv, folder)
     url = f"http://127.0.0.1:{port}/"
     return DavServer("radicale", url, username, password, process, folder, port, rights is not None)
 
@@ -197,29 +235,10 @@ def start_xandikos(folder: Path) -> DavServer:
             "--no-detect-systemd",
         ]
 
-    process, port = _start("xandikos", argv, folder)
+    process, port = start_on_free_port("xandikos", argv, folder)
     # Xandikos has no auth without TLS: any user name and password are ignored.
     url = f"http://127.0.0.1:{port}/"
     return DavServer("xandikos", url, "user", "unused", process, folder, port)
-
-
-def start_server(name: str, folder: Path) -> DavServer:
-    """``radicale`` or ``xandikos``, without auth."""
-    if name == "radicale":
-        return start_radicale(folder)
-    if name == "xandikos":
-        return start_xandikos(folder)
-    raise ValueError(f"unknown server {name!r}: expected radicale or xandikos")
-
-
-@contextlib.contextmanager
-def running(name: str, folder: Path) -> Iterator[DavServer]:
-    """A server for the length of a ``with`` block."""
-    server = start_server(name, folder)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclasses.dataclass
@@ -240,6 +259,13 @@ class CalendarHandle:
         """The calendar's path as the server writes it in hrefs."""
         return urllib.parse.urlsplit(self.url).path
 
+    def uid(self, key: str) -> str:
+        """The UID an app gives the event ``key`` here: ``key`` itself, or on a server that
+        holds a UID once per account ``key`` and a mark of this calendar."""
+        if not self.server.one_uid_per_account:
+            return key
+        return f"{key}-{hashlib.blake2b(self.path.encode(), digest_size=4).hexdigest()}"
+
     def resource(self, name: str) -> str:
         """The resource (path) of the object ``name`` in this calendar."""
         return self.path + name
@@ -256,7 +282,7 @@ class CalendarHandle:
                     self.url + name,
                     data=data or None,
                     headers=headers,
-                    auth=self.auth,
+                    auth=HTTPDigestAuth(*self.auth) if self.server.digest else self.auth,
                     timeout=30,
                 )
             if not self._locked(method, response) or attempt == LOCKED_RETRIES - 1:
@@ -277,7 +303,7 @@ class CalendarHandle:
             return True
         if response.status_code != 500 or self.server.name != "xandikos":
             return False
-        log = _log_tail(self.server.log_file, 40)
+        log = log_tail(self.server.log_file, 40)
         return "LockedError" in log or "index.lock" in log
 
     def put(self, name: str, ics: str | bytes) -> str:
@@ -330,14 +356,21 @@ class CalendarHandle:
 _HREF = re.compile(r"<(?:\w+:)?href>([^<]*)</(?:\w+:)?href>")
 
 
-def make_calendar(server: DavServer, name: str | None = None) -> CalendarHandle:
-    """A new calendar (MKCALENDAR) with display name ``name`` (default: a unique one)."""
+def dav_client(server: DavServer) -> Any:
+    """The caldav library's client on ``server`` with its login, in the scheme it takes
+    (sent at once: a server may answer an anonymous request without the principal)."""
     from caldav.davclient import DAVClient
 
+    auth_type = "digest" if server.digest else "basic"
+    return DAVClient(
+        server.url, username=server.username, password=server.password, auth_type=auth_type
+    )
+
+
+def make_calendar(server: DavServer, name: str | None = None) -> CalendarHandle:
+    """A new calendar (MKCALENDAR) with display name ``name`` (default: a unique one)."""
     name = name or f"Test {uuid.uuid4().hex[:8]}"
-    with DAVClient(
-        server.url, username=server.username, password=server.password, auth_type="basic"
-    ) as client:
+    with dav_client(server) as client:
         calendar = client.get_principal().make_calendar(name=name)
         url = str(getattr(calendar, "url", ""))
     return CalendarHandle(server, url if url.endswith("/") else url + "/", name)
