@@ -1,4 +1,11 @@
-"""Shared fixtures: real CalDAV servers (Radicale, Xandikos) on 127.0.0.1, one per session.
+"""Shared fixtures: real CalDAV servers on 127.0.0.1, one per session.
+
+Radicale and Xandikos come with the Python environment. Cyrus, DAViCal and
+sabre/dav (``cyrus``, ``davical``, ``sabredav``; tests/dav_servers/) start only
+where their Debian packages are installed: elsewhere every test on them is
+skipped, saying what to install. ``sabredav_digest`` is the same sabre/dav behind
+its Digest-only door. A failed test on one of these servers shows the tail of
+that server's logs.
 
 ``radicale_rights`` is a Radicale with access rules (read-only calendars, a
 second login that may only read); the contract suite's Radicale set-up runs on it.
@@ -17,9 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dav_servers
 import pytest
 from dav_accounts import start_radicale_rights
-from servers import CalendarHandle, DavServer, make_calendar, start_radicale, start_xandikos
+from dav_servers.known import KNOWN
+from servers import (
+    CalendarHandle,
+    DavServer,
+    log_tail,
+    make_calendar,
+    start_radicale,
+    start_xandikos,
+)
 
 # tests/reliability drives the scenario suite's backends (tests/e2e/backends.py).
 _E2E = str(Path(__file__).resolve().parent / "e2e")
@@ -108,6 +124,81 @@ def xandikos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     server = start_xandikos(tmp_path_factory.mktemp("xandikos"))
     yield server
     server.stop()
+
+
+_PACKAGED: list[DavServer] = []  # the packaged servers this session started
+
+
+def _packaged(name: str, factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Server ``name`` of dav_servers for the session, or a skip saying what to install."""
+    reason = dav_servers.missing(name)
+    if reason:
+        pytest.skip(reason)
+    server = dav_servers.start(name, factory.mktemp(name))
+    _PACKAGED.append(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def cyrus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """Cyrus IMAP with CalDAV; its login's mailbox made."""
+    yield from _packaged("cyrus", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def davical(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """DAViCal on a private PostgreSQL."""
+    yield from _packaged("davical", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def sabredav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """sabre/dav 1.8, Basic logins (no sync-collection)."""
+    yield from _packaged("sabredav", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def sabredav_digest(sabredav: DavServer) -> DavServer:
+    """The same sabre/dav and calendars behind its door that takes Digest logins only."""
+    return dav_servers.digest_door(sabredav)
+
+
+def _params(item: pytest.Item) -> set[str]:
+    """The values a parametrised test runs with (a server's name among them)."""
+    callspec = getattr(item, "callspec", None)
+    return {str(v) for v in callspec.params.values()} if callspec is not None else set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests known to fail on a packaged server (dav_servers/known.py): xfail, with why."""
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        test = getattr(item, "originalname", item.name)
+        for value in _params(item):
+            known = KNOWN.get((module, test, value))
+            if known is not None:
+                item.add_marker(pytest.mark.xfail(reason=known.reason, strict=known.strict))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test on a packaged server shows the tail of that server's logs."""
+    report = yield
+    if report.failed:
+        ran_on = _params(item)
+        for server in (s for s in _PACKAGED if s.name in ran_on):
+            for log in (server.folder / "server.log", server.folder / "postgres.log"):
+                if log.exists():
+                    report.sections.append((f"{server.name}: {log}", _tail(log)))
+    return report
+
+
+def _tail(log: Path) -> str:
+    """The log's last lines, without the PHP built-in server's line per connection."""
+    lines = log_tail(log, 400).splitlines()
+    kept = [line for line in lines if not line.endswith((" Accepted", " Closing"))]
+    return "\n".join(kept[-40:]) or "(empty: Cyrus, for one, logs only to syslog)"
 
 
 @pytest.fixture(params=DAV_SERVERS)

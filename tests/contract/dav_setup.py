@@ -25,8 +25,18 @@ from providers.caldav.provider import DavProvider
 from providers.caldav.transport import DavHttp
 from syncd.model import CalendarEvent, FollowUp, When
 
-# A well-formed token each server refuses (Radicale: 403, Xandikos: 412 valid-sync-token).
-REFUSED = {"radicale": "http://radicale.org/ns/sync/" + "0" * 64, "xandikos": "0" * 40}
+# A well-formed token each server refuses (Radicale: 403, Xandikos: 412, Cyrus: 403
+# valid-sync-token). sabre/dav 1.8 has no sync-collection (the provider's tokens there
+# are ctag: ones): it refuses every sync token, here one in the form later versions give.
+# DAViCal refuses none: it answers a token it does not know with a listing of everything
+# there is, and no deletions (docs/servers.md).
+REFUSED = {
+    "radicale": "http://radicale.org/ns/sync/" + "0" * 64,
+    "xandikos": "0" * 40,
+    "cyrus": "data:,1-1",
+    "davical": "data:,999999",
+    "sabredav": "http://sabre.io/ns/sync/1",
+}
 
 
 def _value(name: str, value: When) -> str:
@@ -55,7 +65,8 @@ class DavUser:
         self.calendar = calendar
 
     def put(self, key: str, title: str, start: When, end: When) -> None:
-        self.calendar.put(f"{key}.ics", _wrap(_vevent(key, title, start, end)))
+        uid = self.calendar.uid(key)
+        self.calendar.put(f"{key}.ics", _wrap(_vevent(uid, title, start, end)))
 
     def put_weekly(
         self,
@@ -66,12 +77,13 @@ class DavUser:
         moved: tuple[int, dt.datetime],
         cancelled: int,
     ) -> None:
-        master = _vevent(key, title, first, first + HOUR, f"RRULE:FREQ=WEEKLY;COUNT={count}")
+        uid = self.calendar.uid(key)
+        master = _vevent(uid, title, first, first + HOUR, f"RRULE:FREQ=WEEKLY;COUNT={count}")
         index, new_start = moved
-        shifted = _vevent(key, title, new_start, new_start + HOUR,
+        shifted = _vevent(uid, title, new_start, new_start + HOUR,
                           _value("RECURRENCE-ID", first + index * WEEK))  # fmt: skip
         gone = first + cancelled * WEEK
-        dropped = _vevent(key, title, gone, gone + HOUR, _value("RECURRENCE-ID", gone),
+        dropped = _vevent(uid, title, gone, gone + HOUR, _value("RECURRENCE-ID", gone),
                           "STATUS:CANCELLED")  # fmt: skip
         self.calendar.put(f"{key}.ics", _wrap(master, shifted, dropped))
 
@@ -92,7 +104,8 @@ class DavUser:
     def put_marked(self, key: str, followup: FollowUp) -> None:
         # Another UID: a calendar holds a UID once (a copy gets a new one).
         body = render.render_followup(followup, ZONE)
-        body = body.replace(ical.followup_uid(followup.id).encode(), f"{key}@example.com".encode())
+        uid = f"{self.calendar.uid(key)}@example.com"
+        body = body.replace(ical.followup_uid(followup.id).encode(), uid.encode())
         self.calendar.put(f"{key}.ics", body)
 
     def edit(self, event: CalendarEvent, title: str) -> None:
@@ -129,7 +142,7 @@ class DavSetUp:
         self.user: User = DavUser(handle)
 
     def refused_token(self, token: str) -> str:
-        assert token.startswith("sync:")
+        assert token.startswith("ctag:" if self.server.name == "sabredav" else "sync:"), token
         return "sync:" + REFUSED[self.server.name]
 
     def new_calendar(self) -> CalendarInfo:
@@ -137,7 +150,7 @@ class DavSetUp:
 
     def remove_calendar(self, calendar: CalendarInfo) -> None:
         path = calendar.id.removeprefix(self.proxy.url)
-        handle = CalendarHandle(self.server, self.server.url.rstrip("/") + path, calendar.name)
+        handle = CalendarHandle(self.server, self.server.origin + path, calendar.name)
         response = handle._request("DELETE", "")
         assert response.status_code in (200, 204), response.status_code
 
@@ -150,7 +163,7 @@ class DavSetUp:
             self.proxy.refuse_writes(self.calendar.id.removeprefix(self.proxy.url))
 
     def _open(self, username: str, password: str) -> DavProvider:
-        source = source_config("caldav", url=self.proxy.url + "/", username=username)
+        source = source_config("caldav", url=self.proxy.url + self.server.path, username=username)
         return DavProvider(source, CONFIG, DavHttp(source, CONFIG, password))
 
     def after_next_content(self, action: Callable[[], None]) -> None:

@@ -1,6 +1,7 @@
 """The calendar services the scenario suite runs on, each driven as its users' apps do.
 
-A backend holds one calendar of a real server (Radicale, Xandikos) or of the
+A backend holds one calendar of a real server (Radicale, Xandikos; Cyrus, DAViCal
+and sabre/dav where their packages are installed, else skipped) or of the
 Google Calendar fake, writes the user's events into it the way a calendar app
 would, reads syncd's follow-ups back, and counts the requests syncd makes. The
 scenarios speak only to this interface, so every one runs on every backend.
@@ -12,7 +13,9 @@ calendar (``main``), calendars deleted between passes (``vanish``), made
 read-only later (``narrow``) or stating a zone of their own (``set_zone``).
 ``open_account`` gives a calendar of an account of its own, so that what the
 account lists is the test's alone: a new login on the Radicale with rights, a
-Xandikos of its own (it has one principal), a new Google fake.
+Xandikos of its own (it has one principal), a new login on the session's Cyrus,
+DAViCal or sabre/dav, a new Google fake. Those three have no access rules set up
+here: the proxy plays a read-only calendar, as on Xandikos.
 """
 
 from __future__ import annotations
@@ -31,15 +34,17 @@ import icalendar
 import pytest
 from dav_accounts import ADMIN, READ_ONLY_PREFIX, calendar_timezone, mkcalendar
 from dav_accounts import set_calendar_timezone as _set_calendar_timezone
+from dav_servers import SERVERS as PACKAGED
+from dav_servers import add_login
 from lxml import etree
 from proxy import CountingProxy
-from servers import CalendarHandle, DavServer, make_calendar, start_xandikos
+from servers import CalendarHandle, DavServer, dav_client, make_calendar, start_xandikos
 
 from providers.caldav.ical import unescape
 
 LONDON = ZoneInfo("Europe/London")
 PASSWORD_ENV = "SYNCD_E2E_PASSWORD"
-BACKENDS = ("radicale", "xandikos", "google")
+BACKENDS = ("radicale", "xandikos", "google", *PACKAGED)
 
 
 def open_backend(
@@ -60,7 +65,8 @@ def open_account(
     """A new calendar of an account that holds nothing else yet, on the backend ``name``:
     on ``radicale`` a new login of the Radicale with the rights file (it may only read its
     calendars named ``ro-*``), on ``xandikos`` a Xandikos of its own (stopped after the
-    test), on ``google`` a new fake. Its main calendar and its listing are the test's own."""
+    test), on Cyrus, DAViCal and sabre/dav a new login of the session's server, on
+    ``google`` a new fake. Its main calendar and its listing are the test's own."""
     if name == "google":
         fake = request.getfixturevalue("google_fake")
         fake.change_calendar(fake.account, time_zone="Europe/London")  # a user in London
@@ -70,6 +76,11 @@ def open_account(
         login = f"u{uuid.uuid4().hex[:10]}"
         with (shared.folder / "users").open("a") as users:  # Radicale reads it at each login
             users.write(f"{login}:{login}-pw\n")
+        server = dataclasses.replace(shared, username=login, password=f"{login}-pw")
+    elif name in PACKAGED:
+        shared = request.getfixturevalue(name)
+        login = f"u{uuid.uuid4().hex[:10]}"
+        add_login(shared, login, f"{login}-pw")
         server = dataclasses.replace(shared, username=login, password=f"{login}-pw")
     else:
         server = start_xandikos(request.getfixturevalue("tmp_path") / "xandikos")
@@ -183,7 +194,8 @@ class DavBackend:
         self.owns_proxy = proxy is None
         self.proxy = proxy or CountingProxy(server.url)
         self.calendar_id = self.proxy.url + self.calendar.path
-        self.idle = {"REPORT": 1}
+        # An idle pass: one sync-collection REPORT, or without it one ctag PROPFIND.
+        self.idle = {"REPORT": 1} if server.sync_collection else {"PROPFIND": 1}
 
     @property
     def calendar_name(self) -> str:
@@ -200,7 +212,8 @@ class DavBackend:
         target = f'target_calendar = "{target_calendar}"\n' if target_calendar else ""
         names = _toml_list([self.calendar.name] if calendars is None else calendars)
         return (
-            f'[[sources]]\nname = "dav"\nkind = "caldav"\nurl = "{self.proxy.url}/"\n'
+            f'[[sources]]\nname = "dav"\nkind = "caldav"\n'
+            f'url = "{self.proxy.url}{self.server.path}"\n'
             f'username = "{self.server.username}"\npassword_env = "{PASSWORD_ENV}"\n'
             f'calendars = {names}\nme = ["me@example.com"]\n{target}'
         )
@@ -216,7 +229,7 @@ class DavBackend:
         location: str = "",
     ) -> None:
         lines = [
-            f"UID:{key}",
+            f"UID:{self.calendar.uid(key)}",
             "DTSTAMP:20261120T090000Z",
             f"DTSTART:{_utc(start)}",
             f"DTEND:{_utc(end)}",
@@ -259,7 +272,7 @@ class DavBackend:
         stamp = "DTSTAMP:20261120T090000Z"
         week = dt.timedelta(weeks=1)
         master = [
-            f"UID:{key}",
+            f"UID:{self.calendar.uid(key)}",
             stamp,
             f"DTSTART:{_utc(first)}",
             f"DTEND:{_utc(first + hour)}",
@@ -268,7 +281,7 @@ class DavBackend:
         ]
         index, new_start = moved
         shifted = [
-            f"UID:{key}",
+            f"UID:{self.calendar.uid(key)}",
             stamp,
             f"RECURRENCE-ID:{_utc(first + index * week)}",
             f"DTSTART:{_utc(new_start)}",
@@ -277,7 +290,7 @@ class DavBackend:
         ]
         gone = first + cancelled * week
         dropped = [
-            f"UID:{key}",
+            f"UID:{self.calendar.uid(key)}",
             stamp,
             f"RECURRENCE-ID:{_utc(gone)}",
             f"DTSTART:{_utc(gone)}",
@@ -360,7 +373,7 @@ class DavBackend:
         """The account's main calendar, as the server says it (through the proxy): the
         inbox's schedule-default-calendar-URL, else the first calendar of the home's
         listing that the account may write to."""
-        [found] = self._propfind("/", 0, _PRINCIPAL_PROPS)
+        [found] = self._propfind(self.server.path, 0, _PRINCIPAL_PROPS)
         [home] = self._propfind(_href(found, _DAV + "current-user-principal"), 0, _HOME_PROPS)
         listing = self._propfind(_href(home, _CALDAV + "calendar-home-set"), 1, _LIST_PROPS)
         inbox, default = _href(home, _CALDAV + "schedule-inbox-URL"), ""
@@ -373,7 +386,7 @@ class DavBackend:
         chosen = (stated or writable)[0]
         path = _path(chosen)
         name = chosen.findtext(f".//{_DAV}displayname") or path
-        handle = CalendarHandle(self.server, self.server.url.rstrip("/") + path, name)
+        handle = CalendarHandle(self.server, self.server.origin + path, name)
         return DavBackend(self.server, proxy=self.proxy, calendar=handle)
 
     def vanish(self) -> None:
@@ -411,11 +424,7 @@ class DavBackend:
         self.calendar.put(name, cal.to_ical())
 
     def _target(self, name: str) -> CalendarHandle:
-        from caldav.davclient import DAVClient
-
-        with DAVClient(
-            self.server.url, username=self.server.username, password=self.server.password
-        ) as client:
+        with dav_client(self.server) as client:
             [found] = [
                 c for c in client.get_principal().get_calendars() if c.get_display_name() == name
             ]

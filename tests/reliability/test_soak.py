@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import BACKENDS, LONDON, Backend, open_backend
+from backends import LONDON, Backend, open_backend
 from daemon_process import SYNCD, NotifySocket, Syncd, daemon_env, wait_until
 from servers import ServerError
 from soak_accounts import Account, open_account
@@ -75,7 +75,12 @@ SEED = 20261125
 SETTLED = "1 ok, 3 read-only, 1 vanished"
 
 
-@pytest.fixture(params=BACKENDS)
+# The backends soak_accounts.open_account starts an account of its own on (not the
+# servers of Debian packages the scenario suite also runs on).
+SOAKED = ("radicale", "xandikos", "google")
+
+
+@pytest.fixture(params=SOAKED)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
