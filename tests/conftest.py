@@ -165,9 +165,12 @@ def sabredav_digest(sabredav: DavServer) -> DavServer:
 
 
 def _params(item: pytest.Item) -> set[str]:
-    """The values a parametrised test runs with (a server's name among them)."""
+    """The values a parametrised test runs with (a server's name among them), and its id
+    (``cyrus-main calendar``)."""
     callspec = getattr(item, "callspec", None)
-    return {str(v) for v in callspec.params.values()} if callspec is not None else set()
+    if callspec is None:
+        return set()
+    return {str(v) for v in callspec.params.values()} | {callspec.id}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -176,9 +179,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = Path(str(item.fspath)).stem
         test = getattr(item, "originalname", item.name)
         for value in _params(item):
-            known = KNOWN.get((module, test, value))
-            if known is not None:
-                item.add_marker(pytest.mark.xfail(reason=known.reason, strict=known.strict))
+            reason = KNOWN.get((module, test, value))
+            if reason is not None:
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.hookimpl(wrapper=True)
