@@ -359,14 +359,22 @@ def forget(
     now: dt.datetime,
 ) -> set[tuple[str, str]]:
     """(calendar, key) of the interviews to drop: tombstones with no written follow-up
-    ahead of ``now`` left, and interviews that ended more than FORGET_AFTER ago."""
+    ahead of ``now`` left, once no follow-up of theirs can lie ahead any more (ended
+    more than FOLLOWUP_REACH ago); and interviews that ended more than FORGET_AFTER ago.
+
+    A tombstone outlives its records: a follow-up whose write syncd never heard back
+    of (a lost answer, a crash before the commit) is found again by a later read,
+    and only while the tombstone is kept is it known as one to delete.
+    """
     pending = {
         (r.calendar, r.interview)
         for r in records
         if r.status == RecordStatus.WRITTEN and r.start > now
     }
-    drop = {(i.calendar, i.key) for i in tombstones} - pending
-    return drop | {(i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER}
+    over = {(i.calendar, i.key) for i in tombstones if instant(i.end) < now - FOLLOWUP_REACH}
+    return (over - pending) | {
+        (i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER
+    }
 
 
 def _cancelled(event: CalendarEvent) -> bool:
