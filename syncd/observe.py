@@ -330,9 +330,10 @@ def observe_event(
 
 
 def observe_gone(record: FollowUpRecord) -> FollowUpRecord:
-    """The record after its event was reported deleted (by someone other than syncd)."""
-    if record.status == RecordStatus.REMOVED:
-        return record
+    """The record after its event was reported deleted: by the user, unless syncd had
+    deleted it (or sent its delete and never heard back)."""
+    if record.status in (RecordStatus.REMOVED, RecordStatus.REMOVING):
+        return dataclasses.replace(record, status=RecordStatus.REMOVED)
     return dataclasses.replace(record, status=RecordStatus.DELETED)
 
 
@@ -369,7 +370,7 @@ def forget(
     pending = {
         (r.calendar, r.interview)
         for r in records
-        if r.status == RecordStatus.WRITTEN and r.start > now
+        if r.status in (RecordStatus.WRITTEN, RecordStatus.REMOVING) and r.start > now
     }
     over = {(i.calendar, i.key) for i in tombstones if instant(i.end) < now - FOLLOWUP_REACH}
     return (over - pending) | {

@@ -284,8 +284,8 @@ class StateStore(HealthTables):
             self._db.execute("DELETE FROM tokens WHERE source = ? AND calendar = ?", args)
             self._db.execute("DELETE FROM refusals WHERE source = ? AND calendar = ?", args)
             self._db.execute(
-                "DELETE FROM followups WHERE source = ? AND target = ? AND status = ?",
-                (*args, str(RecordStatus.WRITTEN)),
+                "DELETE FROM followups WHERE source = ? AND target = ? AND status IN (?, ?)",
+                (*args, str(RecordStatus.WRITTEN), str(RecordStatus.REMOVING)),
             )
 
     # -- interviews (gone ones stay as tombstones until their follow-ups are dealt with)
