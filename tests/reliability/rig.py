@@ -17,13 +17,15 @@ space 200 passes over hours. The backoff has tests of its own
 from __future__ import annotations
 
 import json
+import random
 import re
 import signal
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from daemon_process import NotifySocket, Syncd, daemon_env, wait_until
+from daemon_process import SYNCD, NotifySocket, Syncd, daemon_env, wait_until
 from fault_proxy import FaultProxy
 from soak_accounts import Account, open_account
 
@@ -67,6 +69,26 @@ def write_config(account: Account, proxy: FaultProxy, folder: Path, state_dir: P
     return config
 
 
+def calendar_changes(rng: random.Random, passes: int) -> dict[int, str]:
+    """Before which passes the account changes: a calendar appears and one is frozen (in
+    either order) in the first half, one vanishes later."""
+    appear, freeze = rng.sample(range(passes // 10, passes * 45 // 100), 2)
+    vanish = rng.randrange(max(appear, freeze) + passes // 10, passes * 7 // 10)
+    return {appear: "appear", freeze: "freeze", vanish: "vanish"}
+
+
+def run_once(config: Path) -> str:
+    done = subprocess.run(
+        [str(SYNCD), "--config", str(config), "run", "--once"],
+        env=daemon_env(None),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
 def sources_ok(status: str) -> bool:
     """Whether a STATUS line says the one source's last pass went well."""
     return status.endswith("sources: 1 ok")
@@ -85,7 +107,8 @@ class Run:
         return len(self.notify.fields("STATUS")) - 1
 
     def alive(self) -> None:
-        assert self.daemon.running(), f"syncd has exited:\n{self.daemon.log()[-3000:]}"
+        code = self.daemon.process.poll()
+        assert code is None, f"syncd has exited ({code}):\n{self.daemon.log()[-3000:]}"
 
     def wait_pass(self, timeout: float = 120) -> str:
         """Wait for the next pass to end; its STATUS line."""
@@ -103,7 +126,9 @@ class Run:
         self.notify.wait_for("READY", timeout=timeout)
 
     def kick(self) -> None:
-        """Every source due now (a reload): the next pass starts at once."""
+        """Every source due now (a reload): the next pass starts at once. Not before
+        READY: until its handlers are in place, SIGHUP ends the process."""
+        self.wait_ready()
         self.daemon.signal(signal.SIGHUP)
 
     def catch_up(self, proxy: FaultProxy, rate: float, calendars: str, tries: int = 40) -> None:

@@ -29,17 +29,17 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 from pathlib import Path
 
 import oracle
 import pytest
-from daemon_process import SYNCD, daemon_env
 from driver import Driver, statuses
 from rig import (
     Run,
+    calendar_changes,
     faults_line,
     open_faulted,
+    run_once,
     skipped,
     source_name,
     sources_ok,
@@ -51,26 +51,6 @@ SEED = 20261212
 FULL = os.environ.get("SYNCD_RELIABILITY") == "full"
 PASSES = {"radicale": 200, "xandikos": 200 if FULL else 40, "google": 200 if FULL else 30}
 CLEAN = 3  # passes without faults at the end
-
-
-def calendar_changes(rng: random.Random, passes: int) -> dict[int, str]:
-    """Before which passes the account changes: a calendar appears and one is frozen (in
-    either order) in the first half, one vanishes later."""
-    appear, freeze = rng.sample(range(passes // 10, passes * 45 // 100), 2)
-    vanish = rng.randrange(max(appear, freeze) + passes // 10, passes * 7 // 10)
-    return {appear: "appear", freeze: "freeze", vanish: "vanish"}
-
-
-def run_once(config: Path) -> str:
-    done = subprocess.run(
-        [str(SYNCD), "--config", str(config), "run", "--once"],
-        env=daemon_env(None),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip()
 
 
 @pytest.mark.slow
@@ -115,6 +95,7 @@ def test_two_hundred_faulted_passes_end_where_the_oracle_says(
         verdict = oracle.check(driver, config, source_name(kind))
         run.alive()
         assert run.stop() == 0
+        again = run_once(config)
     finally:
         if run is not None:
             run.close()
@@ -137,6 +118,6 @@ def test_two_hundred_faulted_passes_end_where_the_oracle_says(
     deleted = {fid for fid, status in held.items() if status == "deleted-by-user"}
     assert edited == {edit.slot for edit in driver.edited.values()}, faults
     assert deleted == set(driver.deleted.values()), faults
-    assert run_once(config).endswith("did create 0, update 0, delete 0")
+    assert again.endswith("did create 0, update 0, delete 0")
     if verdict.problems:  # each one an interview whose change a skipped object took along
         pytest.xfail(f"changes lost with an object skipped as unreadable: {verdict}")
