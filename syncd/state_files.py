@@ -131,6 +131,11 @@ def database_error(path: Path, error: sqlite3.Error) -> StateError:
     why = " ".join(str(error).split())[:200] or type(error).__name__
     if isinstance(error, sqlite3.OperationalError) and "locked" in why:
         return StateError(f"{path}: the state file is busy ({why}); try again in a moment")
+    if "disk is full" in why:  # SQLITE_FULL: nothing is wrong with the file itself
+        return StateError(
+            f"{path}: the disk holding the state file is full ({why}); free some space,"
+            " then start syncd again: it goes on from its last commit"
+        )
     if isinstance(error, sqlite3.OperationalError) and not _damage(why):
         return StateError(
             f"{path}: cannot use the state file ({why}); check that it and its folder are"

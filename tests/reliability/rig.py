@@ -97,9 +97,16 @@ def sources_ok(status: str) -> bool:
 class Run:
     """One ``syncd run`` with a notify socket; its passes counted by their STATUS lines."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log: Path,
+        env: dict[str, str],
+        *,
+        preexec: Callable[[], None] | None = None,
+    ) -> None:
         self.notify = NotifySocket()
-        self.daemon = Syncd(config, log, daemon_env(self.notify, **env))
+        self.daemon = Syncd(config, log, daemon_env(self.notify, **env), preexec=preexec)
         self.statuses = 1  # READY's STATUS comes first: passes are the ones after it
 
     @property
