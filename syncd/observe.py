@@ -44,7 +44,9 @@ class Delta:
 
     ``interviews``: new or changed, to keep. ``gone``: known ones that were
     cancelled, deleted, moved past the lookahead or are no interview any more
-    (kept as tombstones until their follow-ups are dealt with). ``followups``:
+    (kept as tombstones until their follow-ups are dealt with). ``buried``: cancelled
+    interviews syncd did not know (its state lost or reset meanwhile), kept as
+    tombstones too, so that their follow-ups, found again, are deleted. ``followups``:
     records of follow-ups read back, written (a new etag) or edited by the
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
@@ -59,6 +61,7 @@ class Delta:
 
     interviews: tuple[Interview, ...] = ()
     gone: tuple[Interview, ...] = ()
+    buried: tuple[Interview, ...] = ()
     followups: tuple[FollowUpRecord, ...] = ()
     deleted: tuple[FollowUpRecord, ...] = ()
     refound: tuple[str, ...] = ()
@@ -141,12 +144,17 @@ def observe(
     before = {i.key: i for i in known}
     events, cut = within_series_limit(changes.events, config.timezone)
     found: dict[str, Interview] = {}
+    buried: dict[str, Interview] = {}
     for event in events:
         if not detecting or observed_id(source.name, event) is not None:
             continue
         interview = detect(event, source, config, now, known=event.key in before)
         if interview is not None:
             found[event.key] = interview
+        elif event.key not in before and _cancelled(event):
+            was = detect(dataclasses.replace(event, status="confirmed"), source, config, now)
+            if was is not None:
+                buried[event.key] = was
     deleted = set(changes.deleted)
     touched = {e.resource for e in changes.events} | deleted
     gone = {
@@ -185,6 +193,7 @@ def observe(
         part,
         interviews=tuple(i for key, i in {**found, **verdict.held}.items() if before.get(key) != i),
         gone=tuple(gone.values()),
+        buried=tuple(buried.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
         guard=held,
         notes=(*(f"{where}: {note}" for note in notes.values()), *filter(None, [let_go])),

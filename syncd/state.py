@@ -358,7 +358,7 @@ class StateStore(HealthTables):
         with self.transaction():
             for interview in delta.interviews:
                 self.put_interview(interview)
-            for interview in delta.gone:
+            for interview in (*delta.gone, *delta.buried):
                 self.put_interview(interview, gone=True)
             for record in delta.records:
                 self.put_record(record)

@@ -214,6 +214,20 @@ def test_a_lost_state_database_duplicates_nothing(world: World) -> None:
     assert world.provider.events(world.cal) == before
 
 
+def test_an_interview_cancelled_while_the_state_was_lost_loses_its_follow_ups(
+    world: World,
+) -> None:
+    world.interview()
+    world.run()
+    world.store.close()
+    (world.tmp_path / "state" / "state.sqlite3").unlink()  # reset, say
+    world.interview(status="cancelled")
+    world.open_state()
+    assert sorted(op for op, _ in world.run()) == [Op.DELETE] * 3
+    assert world.followups() == {}
+    assert world.run() == []
+
+
 def test_a_create_that_meets_an_existing_follow_up_ends_with_one_event(world: World) -> None:
     class Raced(MemoryProvider):
         def create(self, followup: FollowUp) -> CalendarEvent:

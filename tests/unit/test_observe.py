@@ -264,6 +264,23 @@ def test_observe(case: Case) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("event", "buried"),
+    [
+        (dataclasses.replace(IV, status="cancelled"), ["iv1"]),  # state lost meanwhile
+        (dataclasses.replace(LUNCH, status="cancelled"), []),  # never an interview
+        (IV, []),  # an interview: found, not buried
+    ],
+)
+def test_a_cancelled_interview_syncd_did_not_know_is_buried(
+    event: CalendarEvent, buried: list[str]
+) -> None:
+    changes = ChangeSet((event,), (), "t2", True)
+    delta = observe(changes, CAL, (), {}, SCOPE, NOW, SOURCE, CONFIG)
+    assert [i.key for i in delta.buried] == buried
+    assert delta.gone == ()  # no line says a buried one is gone: syncd never knew it
+
+
 def test_a_calendar_read_only_for_follow_ups_finds_no_interview() -> None:
     """The main calendar, read because follow-ups go there, is not a watched one."""
     changes = ChangeSet((IV, at_slot(THANKS, title="mine")), (), "t2", True)
