@@ -41,8 +41,18 @@ def is_syncds(name: str) -> bool:
     )
 
 
+def make_private(folder: Path) -> None:
+    """Make ``folder`` and each missing folder above it 0700 (the XDG base directory
+    rule; ``mkdir(parents=True)`` makes the ones above as the umask says: 0777 under
+    umask 000). Raises OSError as ``mkdir`` does."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 def prepare_state_dir(folder: Path) -> None:
-    """Make ``folder`` (created 0700 if missing) ready to hold the state, or refuse it.
+    """Make ``folder`` (created 0700 if missing, as are missing folders above it) ready to
+    hold the state, or refuse it.
 
     Raises StateError, one line naming the folder and what to do, when it is not a
     folder, cannot be made, belongs to another user, others may write in it, or others
@@ -50,7 +60,7 @@ def prepare_state_dir(folder: Path) -> None:
     others may read is made 0700.
     """
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private(folder)
         info = folder.stat()
     except FileExistsError:
         raise StateError(
