@@ -16,6 +16,9 @@ of fault that fits it:
   (the connection reset, a stall past the client's timeout, or a 502 from the
   proxy, in turn): the nastiest, as syncd cannot know whether it happened.
 
+With ``tls`` (a certificate and its key) it serves HTTPS: the TLS test puts the
+Google fake behind it.
+
 Every fault is counted by kind (``counts``); every write carried out whose answer
 was lost is logged (``lost``: method, path, and whether it was a create, an update
 or a delete). ``on_applied(method, path)`` is called after the server carried out
@@ -33,12 +36,14 @@ import http.server
 import random
 import select
 import socket
+import ssl
 import struct
 import threading
 import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from servers import free_port
 
@@ -94,7 +99,14 @@ class FaultProxy:
     ``json``. ``stall``: the longest a stalled request is held."""
 
     def __init__(
-        self, upstream: str, *, seed: int, rate: float, flavour: str, stall: float = 5.0
+        self,
+        upstream: str,
+        *,
+        seed: int,
+        rate: float,
+        flavour: str,
+        stall: float = 5.0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
@@ -110,7 +122,13 @@ class FaultProxy:
         handler = type("Handler", (_Handler,), {"proxy": self})
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:  # HTTPS with (certificate, key): a server of its own CA
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
