@@ -41,7 +41,7 @@ from rig import Run, open_faulted, run_once, source_name, sources_ok, write_conf
 from syncd.state_files import DB_NAME
 
 SEED = 20261214
-ROUNDS = 14
+ROUNDS = 10
 PAGE = 4096
 DISK = "16m"  # the small disk's size
 ROOM = 4 * PAGE  # what is left on it once it fills up
