@@ -116,6 +116,7 @@ class Provider(Protocol):
 _REGISTRY = {
     "caldav": "providers.caldav",
     "google": "providers.google",
+    "outlook": "providers.outlook",
 }
 
 SourceFinder = Callable[["click.Context", str], "SourceConfig"]
