@@ -31,7 +31,7 @@ LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 
 def source(backend: Backend) -> str:
     """The name of the backend's source in the configs (backends.py)."""
-    return "gmail" if backend.name == "google" else "dav"
+    return {"google": "gmail", "outlook": "outlook"}.get(backend.name, "dav")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +193,7 @@ def event_writes(backend: Backend) -> int:
     writes = ("PUT", "DELETE", "POST", "PATCH")
     counts = backend.requests()
     return sum(n for key, n in counts.items() if key.split()[0] in writes
-               and (backend.name != "google" or "/events" in key))  # fmt: skip
+               and (backend.name not in ("google", "outlook") or "/events" in key))  # fmt: skip
 
 
 # -- 1. an interview on a calendar the account may only read
