@@ -26,18 +26,18 @@ class OutlookBackend:
     """A calendar in the Graph fake; ``Seen.ref`` of a follow-up is the follow-up id its
     transactionId names (its place)."""
 
-    def __init__(self, fake: Any, calendar_id: str = "", name: str = "") -> None:
+    def __init__(self, fake: Any, calendar_id: str = "") -> None:
         self.fake = fake
         self.name = "outlook"
-        self._name = name or f"Interviews {uuid.uuid4().hex[:6]}"
-        self.calendar_id = calendar_id or fake.add_calendar(self._name)
+        self.calendar_id = calendar_id or fake.add_calendar(f"Interviews {uuid.uuid4().hex[:6]}")
+        with fake.store.lock:  # kept: the calendar may vanish later
+            self._name = str(fake.store.calendars[self.calendar_id].name)
         self.ids: dict[str, str] = {}
         self.idle = {"GET /calendarView/delta": 1}
 
     @property
     def calendar_name(self) -> str:
-        with self.fake.store.lock:
-            return str(self.fake.store.calendars[self.calendar_id].name)
+        return self._name
 
     def source_toml(
         self, tmp_path: Path, *, target_calendar: str = "", calendars: Sequence[str] | None = None
