@@ -127,6 +127,10 @@ def _no_notes(_source: SourceConfig) -> list[str]:
     return []
 
 
+def _no_config_notes(_source: SourceConfig, _config: Config) -> list[str]:
+    return []
+
+
 def _no_paths(_source: SourceConfig) -> list[Path]:
     return []
 
@@ -145,6 +149,8 @@ class ProviderKind:
     open: Callable[[SourceConfig, Config], Provider]  # imports the provider module, then opens
     # What ``syncd config check`` notes (valid, but will not work yet here): "key: why" lines.
     notes: Callable[[SourceConfig], list[str]] = _no_notes
+    # The same about the source with the rest of the config (what the service cannot hold).
+    config_notes: Callable[[SourceConfig, Config], list[str]] = _no_config_notes
     # Folders the daemon writes besides its state folder (the systemd unit makes them writable).
     writable: Callable[[SourceConfig], list[Path]] = _no_paths
     # ``syncd auth <name>``: the command, given how to find the named source; None: no auth step.

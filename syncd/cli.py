@@ -157,7 +157,9 @@ def config_notes(config: Config) -> list[str]:
     if config.interval < QUOTA_INTERVAL:
         notes.append("interval: under 30s spends API quota")
     for number, source in enumerate(config.sources, 1):
-        notes += [f"[sources.{number}] {note}" for note in get_kind(source.kind).notes(source)]
+        kind = get_kind(source.kind)
+        found = [*kind.notes(source), *kind.config_notes(source, config)]
+        notes += [f"[sources.{number}] {note}" for note in found]
     return notes
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from providers import ProviderKind
-from providers.outlook.settings import SECTION, notes, writable
+from providers.outlook.settings import SECTION, notes, reminder_notes, writable
 
 if TYPE_CHECKING:
     import click
@@ -37,6 +37,7 @@ KIND = ProviderKind(
     config=SECTION,
     open=_open,
     notes=notes,
+    config_notes=reminder_notes,
     writable=writable,
     auth=_auth,
 )

@@ -127,7 +127,9 @@ class Graph:
         refreshed = force = False  # one new token after a 401, and only one
         while True:
             attempt += 1
-            sent = {"Prefer": PREFER, **(headers or {})}
+            sent = {**(headers or {})}
+            # Every request asks for UTC times and text bodies, besides its own preferences.
+            sent["Prefer"] = ", ".join(p for p in (PREFER, sent.get("Prefer", "")) if p)
             if data is not None:
                 sent["Content-Type"] = "application/json"
             try:

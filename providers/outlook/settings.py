@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 
 from syncd import limits
-from syncd.config import SourceConfig
+from syncd.config import Config, SourceConfig
 from syncd.config_schema import Key, Section
 from syncd.config_values import (
     Invalid,
@@ -107,6 +107,19 @@ def notes(source: SourceConfig) -> list[str]:
     if not settings.token_file.exists():
         return [f"token_file: not authorized yet; run: {auth_command(source.name)}"]
     return []
+
+
+def reminder_notes(source: SourceConfig, config: Config) -> list[str]:
+    """Graph holds one reminder per event: say which one is used where more are set."""
+    found = []
+    for section, minutes in (("thank_you", config.thank_you.reminders), ("calls", config.calls.reminders)):
+        if len(minutes) > 1:
+            shown = ", ".join(str(m) for m in minutes)
+            found.append(
+                f"[{section}] reminders: Outlook holds one reminder per event; syncd sets the"
+                f" first, {minutes[0]} minutes (of {shown})"
+            )
+    return found
 
 
 def writable(source: SourceConfig) -> list[Path]:
