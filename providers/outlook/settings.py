@@ -112,7 +112,10 @@ def notes(source: SourceConfig) -> list[str]:
 def reminder_notes(source: SourceConfig, config: Config) -> list[str]:
     """Graph holds one reminder per event: say which one is used where more are set."""
     found = []
-    for section, minutes in (("thank_you", config.thank_you.reminders), ("calls", config.calls.reminders)):
+    for section, minutes in (
+        ("thank_you", config.thank_you.reminders),
+        ("calls", config.calls.reminders),
+    ):
         if len(minutes) > 1:
             shown = ", ".join(str(m) for m in minutes)
             found.append(

@@ -46,7 +46,8 @@ class OutlookBackend:
         target = f'target_calendar = "{target_calendar}"\n' if target_calendar else ""
         names = json.dumps([self.calendar_name] if calendars is None else list(calendars))
         return (
-            f'[[sources]]\nname = "outlook"\nkind = "outlook"\nclient_id = "{self.fake.client_id}"\n'
+            '[[sources]]\nname = "outlook"\nkind = "outlook"\n'
+            f'client_id = "{self.fake.client_id}"\n'
             f'token_file = "{token}"\nauthority = "{self.fake.authority}"\n'
             f'api_endpoint = "{self.fake.api_endpoint}"\ncalendars = {names}\n'
             f'me = ["me@example.com"]\n{target}'

@@ -136,7 +136,9 @@ class GraphApi:
                     raise GraphError(
                         412,
                         "ErrorIrresolvableConflict",
-                        "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.",
+                        "The send or update operation could not be performed because the change"
+                        " key passed in the request does not match the current change key for"
+                        " the item.",
                     )
                 if method == "GET":
                     return _json(
@@ -197,8 +199,8 @@ class GraphApi:
         page: dict[str, Any] = {"value": entries[skip : skip + top]}
         if skip + top < len(entries):
             rest = {k: v for k, v in query.items() if k != "$skip"} | {"$skip": str(skip + top)}
-            page["@odata.nextLink"] = (
-                f"{self.base}/v1.0{path}?{urllib.parse.urlencode(rest, quote_via=urllib.parse.quote)}"
+            page["@odata.nextLink"] = f"{self.base}/v1.0{path}?" + urllib.parse.urlencode(
+                rest, quote_via=urllib.parse.quote
             )
         return page
 
@@ -208,7 +210,8 @@ class GraphApi:
             raise GraphError(
                 400,
                 "ErrorInvalidUrlQuery",
-                f"The following parameters are not supported with change tracking over the 'Events' resource: {', '.join(refused)}",
+                "The following parameters are not supported with change tracking over the"
+                f" 'Events' resource: {', '.join(refused)}",
             )
         size = int(prefer.get("odata.maxpagesize", "10") or 10)
         path = f"/me/calendars/{urllib.parse.quote(calendar.id, safe='')}/calendarView/delta"
@@ -383,7 +386,8 @@ class GraphApi:
                         raise GraphError(
                             400,
                             "ErrorDuplicateTransactionId",
-                            "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event.",
+                            "Your request can't be completed. The TransactionId specified in the"
+                            " request has already been used to create a different event.",
                         )
                     return _json(
                         201, self.render(found[0], event_id, found[1], found[1].fields, prefer, {})

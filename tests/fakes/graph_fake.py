@@ -221,7 +221,8 @@ class FakeGraph:
     def events(self, calendar_id: str) -> list[dict[str, Any]]:
         """Every stored event of the calendar (series as their master), as Graph stores it."""
         with self.store.lock:
-            return [{"id": s.id, "@odata.etag": self.api.etag(s), **json.loads(json.dumps(s.fields))}
+            return [{"id": s.id, "@odata.etag": self.api.etag(s),
+                     **json.loads(json.dumps(s.fields))}
                     for s in self._calendar(calendar_id).events.values()]  # fmt: skip
 
     def expire_delta_tokens(self) -> None:
@@ -236,7 +237,8 @@ class FakeGraph:
     # -- faults
 
     def inject(self, status: int, *, method: str | None = None, path_contains: str | None = None,
-               times: int = 1, code: str = "", retry_after: str | None = None, after: bool = False) -> None:  # fmt: skip
+               times: int = 1, code: str = "", retry_after: str | None = None,
+               after: bool = False) -> None:  # fmt: skip
         """The next ``times`` matching requests answer ``status`` (Graph's error shape, with
         ``Retry-After`` when given); ``after``: a write is applied first, its answer lost."""
         codes = {
@@ -246,7 +248,10 @@ class FakeGraph:
             401: "InvalidAuthenticationToken",
         }
         with self._lock:
-            self.faults.append(Fault(status, method, path_contains, times, code or codes.get(status, "ErrorInternalServerError"), retry_after, after))  # fmt: skip
+            code = code or codes.get(status, "ErrorInternalServerError")
+            self.faults.append(
+                Fault(status, method, path_contains, times, code, retry_after, after)
+            )
 
     def before(
         self,

@@ -196,7 +196,8 @@ class Login:
             "verification_uri": "https://microsoft.com/devicelogin",
             "expires_in": 900,
             "interval": 1,
-            "message": f"To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code {user_code} to authenticate.",
+            "message": "To sign in, use a web browser to open the page"
+            f" https://microsoft.com/devicelogin and enter the code {user_code} to authenticate.",
         })  # fmt: skip
 
     def _token(self, form: dict[str, str]) -> Answer:
@@ -264,7 +265,10 @@ class Login:
                 f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
                 for k, v in back.items()
             )
-            page = f'<html><body><form method="POST" action="{html.escape(redirect)}">{fields}</form></body></html>'
+            action = html.escape(redirect)
+            page = (
+                f'<html><body><form method="POST" action="{action}">{fields}</form></body></html>'
+            )
             return 200, {"Content-Type": "text/html"}, page.encode()
         return (
             302,
