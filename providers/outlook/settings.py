@@ -84,8 +84,8 @@ def https_url(value: object) -> str:
 SECTION = Section(
     {
         "client_id": Key(client_id),
-        "tenant": Key(tenant, "common"),
         "token_file": Key(absolute_path),
+        "tenant": Key(tenant, "common"),
         "authority": Key(https_url, "", empty_means="Microsoft's sign-in for the tenant"),
         "api_endpoint": Key(optional_http_url, "", empty_means="Microsoft Graph"),
         "timeout": Key(
