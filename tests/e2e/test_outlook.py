@@ -4,13 +4,20 @@ states, the Prefer headers, and the one reminder Graph holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import json
+import re
 import stat
+import threading
+import urllib.parse
+import webbrowser
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from click.testing import CliRunner, Result
 from outlook_backend import OutlookBackend
 from test_scenarios import EXPECTED, User
@@ -177,3 +184,87 @@ def test_a_declined_device_sign_in_is_one_line(outlook_fake: Any, tmp_path: Path
     assert refused.exit_code != 0
     assert "work: authorization failed: authorization_declined" in refused.output
     assert not (tmp_path / "t.json").exists()
+
+
+# -- syncd auth outlook SOURCE (the loopback flow)
+
+
+class Browser:
+    """A browser on this machine: it opens Microsoft's page (the fake consents at once) and
+    posts the form the page holds to syncd's loopback port, as the page's script would."""
+
+    def __init__(self, ca_file: Path) -> None:
+        self.ca_file, self.opened, self.done = ca_file, [], threading.Event()
+
+    def open(self, url: str, *args: Any, **kwargs: Any) -> bool:
+        self.opened.append(url)
+        threading.Thread(target=self._sign_in, args=(url,), daemon=True).start()
+        return True
+
+    def _sign_in(self, url: str) -> None:
+        page = requests.get(url, verify=str(self.ca_file), timeout=10).text
+        action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+        fields = {
+            k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page)
+        }
+        requests.post(action, data=fields, timeout=10)
+        self.done.set()
+
+
+def test_the_loopback_sign_in_writes_the_token_file(
+    outlook_fake: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = outlook_fake
+    browser = Browser(fake.ca_file)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    token = tmp_path / "outlook.json"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[sources]]\nname = "work"\nkind = "outlook"\nclient_id = "{fake.client_id}"\n'
+        f'token_file = "{token}"\nauthority = "{fake.authority}"\n'
+        f'api_endpoint = "{fake.api_endpoint}"\n'
+    )
+
+    signed = cli(config, "auth", "outlook", "work")
+
+    assert signed.exit_code == 0, signed.output
+    assert browser.done.is_set()
+    [url] = browser.opened
+    asked = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert asked["redirect_uri"][0].startswith("http://localhost:")
+    assert set(asked["scope"][0].split()) == {
+        "Calendars.ReadWrite",
+        "offline_access",
+        "openid",
+        "profile",
+    }
+    assert asked["code_challenge_method"] == ["S256"]
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert f"work: authorized; the token is saved in {token}" in signed.output
+
+
+# -- a delta round's window
+
+
+def test_a_window_moved_on_a_day_begins_a_new_round(outlook_fake: Any, tmp_path: Path) -> None:
+    from contract.outlook_setup import OutlookSetUp
+    from contract.setups import SCOPE, utc
+
+    setup = OutlookSetUp(outlook_fake, tmp_path)
+    setup.user.put("acme", "Interview with Acme", utc(3, 10, 10), utc(3, 10, 11))
+    first = setup.provider.read_changes(setup.calendar, None, SCOPE)
+    hours = dataclasses.replace(SCOPE, start=SCOPE.start + dt.timedelta(hours=23),
+                                end=SCOPE.end + dt.timedelta(hours=23))  # fmt: skip
+    day = dataclasses.replace(SCOPE, start=SCOPE.start + dt.timedelta(days=1),
+                              end=SCOPE.end + dt.timedelta(days=1))  # fmt: skip
+
+    same = setup.provider.read_changes(setup.calendar, first.token, hours)
+    moved = setup.provider.read_changes(setup.calendar, same.token, day)
+    wider = setup.provider.read_changes(setup.calendar, moved.token, dataclasses.replace(
+        day, end=day.end + dt.timedelta(days=2)))  # fmt: skip
+
+    assert (first.full, same.full, moved.full, wider.full) == (True, False, True, True)
+    assert [e.title for e in moved.events] == ["Interview with Acme"]
+    reads = [r.query for r in outlook_fake.graph_requests() if r.path.endswith("/delta")]
+    assert ["startDateTime" in q for q in reads] == [True, False, True, True]
+    setup.close()
