@@ -268,3 +268,70 @@ def test_a_window_moved_on_a_day_begins_a_new_round(outlook_fake: Any, tmp_path:
     reads = [r.query for r in outlook_fake.graph_requests() if r.path.endswith("/delta")]
     assert ["startDateTime" in q for q in reads] == [True, False, True, True]
     setup.close()
+
+
+# -- answers that are not Graph's, or too much of it: one line, the calendar alone
+
+
+def failed(user: User) -> list[str]:
+    result = cli(user.config, "run", "--once")
+    assert result.exit_code == 1, result.output
+    return [line for line in result.stderr.splitlines() if line.startswith("outlook:")]
+
+
+def test_a_web_page_in_graphs_place_is_one_line(user: User) -> None:
+    fake = user.backend.fake  # type: ignore[attr-defined]
+    user.interview()
+    page = b"<!DOCTYPE html><html><body>Sign in to the hotel wifi</body></html>"
+    fake.tamper(200, page, {"Content-Type": "text/html"}, path_contains="calendarView")
+
+    [line] = failed(user)
+
+    calendar = user.backend.calendar_name
+    assert line.startswith(
+        f"outlook: {calendar}: reading changes: Microsoft answered with a web page; if it"
+        " lasts, something between syncd and Microsoft answers in its place (a proxy, or a"
+        " network's login page); its interviews are kept as they are"
+    )
+    assert user.followups() == {}
+
+
+@pytest.mark.parametrize("link", ["same", "elsewhere"])
+def test_a_listing_that_would_never_end_or_leads_elsewhere_stops(user: User, link: str) -> None:
+    fake = user.backend.fake  # type: ignore[attr-defined]
+    user.interview()
+    here = f"{fake.api_endpoint}/me/calendars/x/calendarView/delta?$skiptoken=again"
+    there = "https://graph.example.net/v1.0/me/events?$skiptoken=1"
+    page = {"value": [], "@odata.nextLink": here if link == "same" else there}
+    fake.tamper(200, json.dumps(page).encode(), path_contains="calendarView", times=3)
+
+    [line] = failed(user)
+
+    said = {
+        "same": "Microsoft sent a page link it had sent before, so the listing would never end",
+        "elsewhere": "Microsoft sent a next page link that is not Graph's",
+    }
+    assert said[link] in line
+
+
+def test_an_answer_said_to_be_too_large_is_not_read(user: User) -> None:
+    fake = user.backend.fake  # type: ignore[attr-defined]
+    user.interview()
+    headers = {"Content-Type": "application/json", "Content-Length": str(17 * 2**20)}
+    fake.tamper(200, b"{}", headers, path_contains="calendarView")
+
+    [line] = failed(user)
+
+    assert "Microsoft's answer is larger than 16 MiB, the most syncd reads of one answer" in line
+
+
+def test_a_request_past_the_sources_timeout_is_cut(user: User) -> None:
+    fake = user.backend.fake  # type: ignore[attr-defined]
+    user.config.write_text(user.config.read_text().replace("\n[[sources]]", "\n[[sources]]")
+                           + 'timeout = "1s"\n')  # fmt: skip
+    user.interview()
+    fake.tamper(200, b'{"value": []}', path_contains="calendarView", delay=3)
+
+    [line] = failed(user)
+
+    assert "no whole answer within 1 s (the server sends too slowly)" in line

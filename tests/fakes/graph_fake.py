@@ -20,6 +20,7 @@ import json
 import ssl
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 from collections.abc import Callable
@@ -57,6 +58,17 @@ class Fault:
 
 
 @dataclasses.dataclass
+class Tamper:
+    """An answer of the test's own in place of the real one, sent after ``delay`` seconds."""
+
+    answer: Answer
+    method: str | None
+    path_contains: str | None
+    times: int
+    delay: float
+
+
+@dataclasses.dataclass
 class Hook:
     action: Callable[[], None]
     method: str | None
@@ -75,6 +87,7 @@ class FakeGraph:
         self.records: list[Record] = []
         self.faults: list[Fault] = []
         self.hooks: list[Hook] = []
+        self.tampers: list[Tamper] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.account = self.store.add_calendar("Calendar", default=True).id
@@ -253,6 +266,15 @@ class FakeGraph:
                 Fault(status, method, path_contains, times, code, retry_after, after)
             )
 
+    def tamper(self, status: int, body: bytes, headers: dict[str, str] | None = None, *,
+               method: str | None = None, path_contains: str | None = None, times: int = 1,
+               delay: float = 0.0) -> None:  # fmt: skip
+        """The next ``times`` matching requests get this answer instead (a proxy's page, a
+        broken or endless listing), after ``delay`` seconds."""
+        answer = (status, dict(headers or {"Content-Type": "application/json"}), body)
+        with self._lock:
+            self.tampers.append(Tamper(answer, method, path_contains, times, delay))
+
     def before(
         self,
         action: Callable[[], None],
@@ -281,8 +303,15 @@ class FakeGraph:
             k: v[-1] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()
         }
         path = split.path
-        hook = fault = None
+        hook = fault = tamper = None
         with self._lock:
+            for one_tamper in self.tampers:
+                if _picks(method, path, one_tamper.method, one_tamper.path_contains):
+                    one_tamper.times -= 1
+                    if one_tamper.times <= 0:
+                        self.tampers.remove(one_tamper)
+                    tamper = one_tamper
+                    break
             for found in self.hooks:
                 if _picks(method, path, found.method, found.path_contains):
                     self.hooks.remove(found)
@@ -295,6 +324,9 @@ class FakeGraph:
                         self.faults.remove(one)
                     fault = one
                     break
+        if tamper is not None:
+            time.sleep(tamper.delay)
+            return tamper.answer
         if hook is not None:
             hook.action()
         if fault is not None and not fault.after:
