@@ -98,7 +98,7 @@ class FakeGraph:
 
     def start(self) -> str:
         cert, key = certificate()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.block_on_close = False
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -385,6 +385,12 @@ def _times(fields: dict[str, Any]) -> dict[str, Any]:
         if side in out:
             out[side] = {"dateTime": utc_text(parse_time(out[side])), "timeZone": "UTC"}
     return out
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)  # a client hanging up is no news
 
 
 class _Handler(BaseHTTPRequestHandler):
