@@ -12,8 +12,9 @@ Writing: Graph chooses event ids, so a follow-up's identity lives in syncd's own
 extended properties (namespace ``NAMESPACE``): ``ID_PROPERTY`` holds the
 follow-up id (what ``get`` filters on), ``MARKERS_PROPERTY`` the markers and the
 reminders syncd asked for as JSON. The ``transactionId`` of the create names the
-follow-up too: it is what makes an event stand at a follow-up's slot (Graph
-returns it only to the app that set it, and no one can change it), and what makes
+follow-up too: it is what makes an event stand at a follow-up's slot (only the app
+that creates an event through Graph sets one, Outlook's own apps none, and no one
+can change it), and what makes
 Graph answer a retried create with the event it made, not a second one.
 """
 

@@ -190,7 +190,7 @@ class OutlookProvider:
                 headers={"If-Match": etag},
                 write=True,
             )
-        if not item.get("transactionId"):  # (Graph sends it to the app that set it)
+        if not item.get("transactionId"):  # (Graph sends it once an app has set it)
             item["transactionId"] = f"{followup.id}.0"
         return self._written(item, followup, what)
 
