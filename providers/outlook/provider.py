@@ -31,7 +31,14 @@ from typing import Any
 from providers import CalendarInfo, ChangeSet, ReadScope
 from providers.outlook import reading
 from providers.outlook.credentials import Tokens
-from providers.outlook.events import EXPAND, ID_PROPERTY, event_of, full_body, owned_body
+from providers.outlook.events import (
+    EXPAND,
+    ID_PROPERTY,
+    event_of,
+    full_body,
+    owned_body,
+    properties_of,
+)
 from providers.outlook.graph import Graph
 from providers.outlook.settings import OutlookSettings
 from providers.outlook.transport import Http
@@ -253,8 +260,6 @@ class OutlookProvider:
             ) from None
 
     def _event(self, item: Any, calendar: str, what: str) -> CalendarEvent:
-        from providers.outlook.events import properties_of
-
         try:
             return event_of(item, calendar, self._me, properties_of(item))
         except (ValueError, AttributeError) as error:
