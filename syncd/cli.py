@@ -17,6 +17,8 @@ a source is opened; ``syncd auth KIND`` lists the kinds that have an auth step.
 from __future__ import annotations
 
 import dataclasses
+import re
+import shlex
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -45,14 +47,20 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(error: SyncdError, code: int) -> NoReturn:
+def _fail(error: SyncdError, code: int, config: str | None = None) -> NoReturn:
     # One line whatever the message holds (one per failed source): a log scraper
     # or a user reads one line. Servers' and invitations' text may be in it: no
-    # control character reaches the terminal.
+    # control character reaches the terminal. A command it names to run next
+    # carries the ``--config`` this one was given.
     lines = error.lines if isinstance(error, SourcesFailed) else [str(error)]
     for line in lines:
+        if config is not None:
+            line = _SUGGESTED.sub(rf"syncd --config {shlex.quote(config)} \1", line)
         click.echo(redact(limits.shown(line, limits.LOG_LINE_CHARS)), err=True)
     raise click.exceptions.Exit(code)
+
+
+_SUGGESTED = re.compile(r"\bsyncd (auth |state reset\b)")
 
 
 class SyncdGroup(click.Group):
@@ -64,11 +72,11 @@ class SyncdGroup(click.Group):
         except ConfigError as error:
             _fail(error, EXIT_USAGE)
         except SyncdError as error:
-            _fail(error, EXIT_FAILURE)
+            _fail(error, EXIT_FAILURE, ctx.ensure_object(CliState).config_option)
         except Exception as error:
             if (damaged := _state_damage(ctx, error)) is None:
                 raise
-            _fail(damaged, EXIT_FAILURE)
+            _fail(damaged, EXIT_FAILURE, ctx.ensure_object(CliState).config_option)
 
 
 def _state_damage(ctx: click.Context, error: Exception) -> SyncdError | None:
@@ -367,13 +375,27 @@ def service_group() -> None:
 
 @service_group.command("install")
 @click.option("--now", "start", is_flag=True, help="Also enable and start it.")
+@click.option(
+    "--instance",
+    metavar="NAME",
+    default="",
+    help="Install the template unit syncd@.service and enable syncd@NAME, which reads"
+    " $XDG_CONFIG_HOME/syncd/NAME.toml (one daemon per config; docs/deploy.md).",
+)
 @config_option
 @click.pass_context
-def service_install_command(ctx: click.Context, start: bool) -> None:
+def service_install_command(ctx: click.Context, start: bool, instance: str) -> None:
     """Write the systemd user unit for this syncd, reload systemd, optionally start it."""
-    from syncd.service import install
+    from syncd.service import install, install_instance
 
-    config = load_from_context(ctx)
-    config_path = config.path.resolve() if config.path else None
-    for line in install(config, config_path, start=start):
+    if instance and ctx.ensure_object(CliState).config_option is not None:
+        raise ConfigError(
+            "service install", "--instance", "it reads NAME.toml: give --config or --instance"
+        )
+    if instance:
+        done = install_instance(instance, start=start)
+    else:
+        config = load_from_context(ctx)
+        done = install(config, config.path.resolve() if config.path else None, start=start)
+    for line in done:
         click.echo(line)

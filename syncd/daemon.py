@@ -41,6 +41,7 @@ from syncd.lock import acquire
 from syncd.notify import Notifier, WatchdogThread
 from syncd.runner import SourceOutcome, sweep
 from syncd.state import StateStore
+from syncd.state_files import StateError
 from syncd.state_health import STATES
 from syncd.workers import WORKERS, Finished, Spawn, Waker, Workers, daemon_thread
 
@@ -140,6 +141,7 @@ class Daemon:
         self.open_store = open_store
         self.notifier = notifier or Notifier({}, 0)
         self.stopping = self.reload_requested = False
+        self.fatal: StateError | None = None  # the state file failed in a pass: stop
         # A dry pass holds its writes in one transaction it throws away: one at a time.
         size = 1 if dry_run else WORKERS
         self.workers = Workers(clock, size=size, wake=wake, spawn=spawn)
@@ -238,6 +240,9 @@ class Daemon:
         if state is None:  # a source the config no longer has (reloaded meanwhile)
             return
         error: Exception | None = finished.error or (outcome.error if outcome else None)
+        if isinstance(error, StateError):  # every source's pass needs the state file
+            self.fatal, self.stopping = error, True
+            return
         self.beat = max(self.beat, now)
         self.last_pass = dt.datetime.now(self.config.timezone)
         interval = self.config.interval.total_seconds()
@@ -327,7 +332,8 @@ def run_daemon(config_path: Path, config: Config, *, dry_run: bool = False) -> i
     """Run passes until SIGTERM or SIGINT; returns the exit code (0 after a requested stop).
 
     ``config`` is what ``config_path`` held at start; SIGHUP reloads it from there.
-    Raises AlreadyRunning (a SyncdError) when another syncd holds the state dir's lock.
+    Raises AlreadyRunning (a SyncdError) when another syncd holds the state dir's lock,
+    and StateError when the state file fails in a pass (every source needs it).
     """
     notifier = Notifier.from_environment()
     lock = acquire(config.state_dir)
@@ -354,6 +360,8 @@ def run_daemon(config_path: Path, config: Config, *, dry_run: bool = False) -> i
             watchdog.start()
         notifier.ready(daemon.status_line())
         daemon.run()
+        if daemon.fatal is not None:
+            raise daemon.fatal  # one line from the command line, exit 1
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         notifier.stopping()

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from providers import Provider
-from syncd import calendars, observe, routing
+from syncd import calendars, limits, observe, routing
 from syncd.apply import Writer
 from syncd.calendars import Calendars
 from syncd.config import Config, SourceConfig
@@ -138,7 +138,7 @@ class _Pass:
             log.warning("%s", line)
         self.cut |= {(calendar.id, series) for series in seen.cut}
         for interview in seen.gone:
-            log.info("%s: interview %r is gone", name, interview.title)
+            log.info("%s: interview %r is gone", name, limits.shown(interview.title))
         if seen.refound:
             log.info("%s: %s: %d follow-ups found again", name, calendar.name, len(seen.refound))
         with self.store.transaction():  # while the guard holds, the next read is whole again

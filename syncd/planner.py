@@ -303,7 +303,9 @@ def _interview_line(interview: Interview, zone: ZoneInfo) -> str:
 
 def _person_name(contact: str) -> str:
     # The contact text may carry addresses and numbers; a greeting wants the names.
-    text = re.sub(r"<[^>]*>|\S+@\S+|\+?\d[\d ()./-]{5,}\d", " ", contact)
+    # Each alternative starts only where a match can (a word's start for an address):
+    # tried from every character of a long word, an address pattern is quadratic.
+    text = re.sub(r"<[^<>]*>|(?<!\S)[^\s@]*@\S+|\+?\d[\d ()./-]{5,}\d", " ", contact)
     return re.sub(r"\s+", " ", text).strip(" ,;:-()")
 
 

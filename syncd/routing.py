@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
+from syncd import limits
 from syncd.model import CalendarInfo, Interview
 
 
@@ -126,7 +127,7 @@ def routes(
         if interview.calendar not in names:
             continue
         to = route(interview.calendar, listed, target)
-        about = f"{names[interview.calendar]}: {interview.title!r}"
+        about = f"{names[interview.calendar]}: {limits.shown(interview.title)!r}"
         if not to:
             text = (
                 f"{about}: the calendar is read-only for this account and there is no"

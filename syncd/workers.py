@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 
 from syncd.runner import SourceOutcome
+from syncd.state_files import StateError
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,8 @@ class Workers:
             error: Exception | None = None
             try:
                 outcome = run()
+            except StateError as exc:  # the state file damaged: the daemon says so and stops
+                error = exc
             except Exception as exc:  # a bug must not stop the other sources
                 log.error("%s: the pass failed unexpectedly: %s", name, exc, exc_info=True)
                 error = exc

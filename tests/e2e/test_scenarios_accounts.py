@@ -570,9 +570,10 @@ def test_7_a_token_without_calendar_creation_works_until_a_target_calendar_is_se
     person.config.write_text(person.config.read_text() + beside)
     ran = person.sync(code=1)
 
-    assert ran.said == [
+    assert ran.said == [  # the command to run, with the --config this run was given
         "gmail: target_calendar is set, but its token may not create calendars"
-        " (calendar.app.created); authorize it again, run: syncd auth google gmail"
+        " (calendar.app.created); authorize it again,"
+        f" run: syncd --config {person.config} auth google gmail"
     ]
     assert "work: did create 3, update 0, delete 0" in ran.out
     assert list(by_interview(work).values()) == [expected(TUESDAY, 14)]

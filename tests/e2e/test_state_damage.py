@@ -128,7 +128,8 @@ def test_a_damaged_state_file_is_one_line_from_every_command(tmp_path, damage):
 
     for name, command in COMMANDS.items():
         ran = syncd(config, *command)
-        assert_one_line(ran, str(path), said, "syncd state reset")
+        # the command to run next, with the --config this one was given
+        assert_one_line(ran, str(path), said, f"syncd --config {config} state reset")
         assert ran.stdout == "", name
 
 

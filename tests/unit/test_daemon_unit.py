@@ -37,6 +37,7 @@ from syncd.lock import LOCK_NAME, AlreadyRunning, acquire
 from syncd.notify import Notifier, WatchdogThread, one_line, socket_address, watchdog_period
 from syncd.runner import SourceOutcome
 from syncd.state import StateStore
+from syncd.state_files import StateError
 from syncd.workers import inline
 
 # --- the backoff schedule
@@ -168,6 +169,17 @@ def test_other_provider_errors_and_bugs_back_off_too(
     assert loop.times("odd")[:3] == [0, 15, 45]
     assert loop.times("steady") == [0, 300, 600, 900]
     assert "odd: the pass failed unexpectedly" in caplog.text
+
+
+def test_a_state_file_failing_in_a_pass_stops_the_daemon_in_one_line(
+    loop_factory: type[Loop], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = StateError("state.sqlite3: the state file is damaged; run: syncd state reset")
+    loop = loop_factory({"a": [damaged], "b": []}, tmp_path)
+    loop.daemon.run()
+    assert loop.daemon.fatal is damaged and loop.daemon.stopping
+    assert "Traceback" not in caplog.text and "failed unexpectedly" not in caplog.text
+    assert loop.times("a") == [0]  # never tried again: every pass needs the file
 
 
 def test_an_auth_error_pauses_the_source_until_a_reload(

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from providers.caldav import salvage
-from syncd import facts, limits
+from syncd import facts, limits, planner
 from syncd.config import Config, SourceConfig
 from syncd.detect import detect
 from syncd.facts import (
@@ -368,3 +368,23 @@ LINES = ["BEGIN:VEVENT", "END:VEVENT", "begin:vevent", "UID:x", "BEGIN:VALARM", 
 def test_blocks_are_found_as_before(lines, newline, last_newline):
     text = newline.join(lines) + (newline if last_newline else "")
     assert list(salvage._blocks(text, "VEVENT")) == old_blocks(text, "VEVENT")
+
+
+@pytest.mark.parametrize(
+    "contact", ["a" * 65536, "<" * 65536, "<a" * 32768, "a@" * 32768, "1(" * 32768]
+)
+def test_the_greetings_name_is_read_in_bounded_time_past_the_fact_cap(contact):
+    # FACT_CHARS cuts a contact to 500 characters first; the pass itself is linear too.
+    assert cpu(planner._person_name, contact) < CPU_SECONDS  # was 6 s at 64 KiB
+
+
+@pytest.mark.parametrize(
+    ("contact", "name"),
+    [
+        ("Ann Smith <ann@x.com>, bob@acme.com +44 20 7946 0000", "Ann Smith"),
+        ("Ann (ann@x.com)", "Ann"),
+        ("Dr. Bo Li", "Dr. Bo Li"),
+    ],
+)
+def test_the_greetings_name_leaves_addresses_and_numbers_out(contact, name):
+    assert planner._person_name(contact) == name
