@@ -140,7 +140,8 @@ def test_device_code_sign_in_refresh_and_revocation(outlook_fake: Any, tmp_path:
     )
     before = cli(config, "run", "--once")
     assert before.exit_code == 1
-    assert "work: not authorized yet; run: syncd auth outlook work" in before.output
+    command = f"syncd --config {config} auth outlook work"  # the config in use, said again
+    assert f"work: not authorized yet; run: {command}" in before.output
 
     signed = cli(config, "auth", "outlook", "work", "--device-code")
 
@@ -166,7 +167,7 @@ def test_device_code_sign_in_refresh_and_revocation(outlook_fake: Any, tmp_path:
     revoked = cli(config, "run", "--once")
     assert revoked.exit_code == 1
     said = [line for line in revoked.stderr.splitlines() if "work" in line and "revoked" in line]
-    assert said == ["work: access was revoked or has expired; run: syncd auth outlook work"]
+    assert said == [f"work: access was revoked or has expired; run: {command}"]
 
 
 def test_a_declined_device_sign_in_is_one_line(outlook_fake: Any, tmp_path: Path) -> None:
