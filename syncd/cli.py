@@ -1,8 +1,7 @@
 """The command line: parses arguments, calls the rest, turns errors into exit codes.
 
-Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors
-become one line on stderr in one place, ``SyncdGroup.invoke``; a command simply
-raises ``syncd.errors`` types.
+Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors become
+one line on stderr in one place, ``SyncdGroup.invoke``: a command raises them.
 
 Adding a command: a function decorated with ``@main.command()`` (or a group's),
 taking ``click.Context`` with ``@click.pass_context`` and calling
