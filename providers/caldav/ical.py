@@ -173,7 +173,8 @@ def _readable(
             unresolved.setdefault(tzid, (reason, _describe(vevent)))
         readable.append(vevent)
     for tzid, (reason, event) in unresolved.items():
-        log.warning("%s: VEVENT %s: %s %r, read in %s", resource, event, reason, tzid, tz)
+        shown = limits.shown(tzid, 80)  # anyone's text: a TZID can be 10 KB of escapes
+        log.warning("%s: VEVENT %s: %s %r, read in %s", resource, event, reason, shown, tz)
     return cal
 
 
