@@ -115,6 +115,11 @@ SHOWN_ITEMS = 3
 # halves, a Google listing in pages of 250 events, where the answer may fit.
 ANSWER_BYTES = 16 * 2**20
 
+# Bytes of one object's data in an answer. An ordinary invitation is a few KiB, a
+# long e-mail pasted in 100 KiB, an attachment sent inline a few MiB. Past this the
+# object is skipped with one warning; the rest of the answer is read.
+OBJECT_BYTES = 4 * 2**20
+
 # JSON objects and arrays in one answer (Google), counted as the brackets that open
 # them (in strings too, so the count errs high). A Google event has 10 to 40: a page
 # of 2,500, 100,000 at most. Parsed, each costs 56 to 240 bytes whatever its size on

@@ -1,35 +1,59 @@
 """WebDAV/CalDAV request bodies and multistatus parsing for the CalDAV provider.
 
 Pure: text in, values out, no I/O. Covers the sync-collection REPORT (RFC 6578),
-the calendar-multiget REPORT (RFC 4791 section 7.9), the PROPFINDs of the
-ctag/etag fallback, and those of discovery and of the calendar list (each
-calendar's privileges, RFC 3744, and time zone; RFC 6638's default calendar).
+the calendar-multiget REPORT (RFC 4791 section 7.9), the calendar-query REPORT
+and the PROPFINDs of the ctag/etag fallback; ``providers.caldav.homexml`` those
+of discovery and of the calendar list, with this module's parsing.
 Hrefs are kept as the server wrote them (``href``, what a request body must
 carry) beside a normalised ``resource`` (the decoded path, what the provider
 reports), so one object always has one resource string.
+
+The server's XML is untrusted: no DTD is read (an answer declaring one is
+refused: entity bombs, external entities), no entity is expanded, nothing is
+fetched. Text nodes may be long (lxml's ``huge_tree``): every answer is capped
+at ``syncd.limits.ANSWER_BYTES`` before it gets here, and one object's data at
+``syncd.limits.OBJECT_BYTES`` here. A multistatus lxml cannot read whole (a
+character XML cannot carry in one object's data) raises ``PartlyUnreadable``:
+its objects may be read in smaller pieces.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from syncd import limits
+from syncd.errors import ProviderError, one_line
+
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 CS = "{http://calendarserver.org/ns/}"
 XML_HEADERS = {"Content-Type": "application/xml; charset=utf-8"}
 
-# No entities, no network, no huge text nodes: the server's XML is untrusted input.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+# No entities, no network, no DTD. Long text nodes are read (10 MB of description in
+# one object would fail the whole answer otherwise): the answer is capped before.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+# What may come before the root element: a byte order mark, the XML declaration,
+# processing instructions, comments, white space.
+_PROLOG = rb"(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*"
+_DOCTYPE = re.compile(_PROLOG + rb"<!DOCTYPE", re.DOTALL)
+_MULTISTATUS = re.compile(_PROLOG + rb"<(?:[A-Za-z_][\w.-]*:)?multistatus[\s/>]", re.DOTALL)
+_NO_DTD = "the answer declares a document type (DTD), which syncd does not read"
 
 
-class MalformedResponse(ValueError):
+class MalformedResponse(ProviderError, ValueError):
     """The server's answer is not the multistatus XML asked for."""
+
+
+class PartlyUnreadable(MalformedResponse):
+    """A multistatus lxml cannot read whole: one object's data may be to blame (a
+    character XML cannot carry), so its objects may be read in smaller pieces."""
 
 
 def resource_of(href: str) -> str:
@@ -100,28 +124,6 @@ def propfind_body(*props: str) -> bytes:
     ).encode()
 
 
-def _propfind(props: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:" '
-        f'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>{props}</D:prop></D:propfind>'
-    ).encode()
-
-
-# Depth 0 on the URL configured, then on the principal.
-DISCOVERY_BODY = _propfind(
-    "<D:current-user-principal/><C:calendar-home-set/><C:schedule-inbox-URL/>"
-)
-# Depth 1 on the calendar home: every calendar with what ``parse_calendar_list`` reads; an
-# inbox inside the home answers the default calendar in the same request.
-CALENDAR_LIST_BODY = _propfind(
-    "<D:displayname/><D:resourcetype/><D:current-user-privilege-set/><C:calendar-timezone/>"
-    "<C:calendar-timezone-id/><C:supported-calendar-component-set/>"
-    "<C:schedule-default-calendar-URL/>"
-)
-# Depth 0 on an inbox outside the home.
-DEFAULT_CALENDAR_BODY = _propfind("<C:schedule-default-calendar-URL/>")
-
-
 # --- parsing
 
 
@@ -148,22 +150,35 @@ class SyncPage:
 class Fetched:
     """One object from a calendar-multiget: ``gone`` when the server said 404.
 
-    ``data`` is None when the server listed the object without its data.
+    ``data`` is None when the server listed the object without its data, or sent
+    data syncd does not read (``problem`` says why).
     """
 
     member: Member
     data: str | None
     gone: bool = False
+    problem: str = ""  # why ``data`` is None when the server sent it: too large to read
 
 
 def parse(body: bytes) -> etree._Element:
-    """The root element of an XML body; MalformedResponse when it is not XML."""
+    """The root element of an XML body.
+
+    Raises PartlyUnreadable for a multistatus lxml cannot read whole, else
+    MalformedResponse when it is not XML or declares a DTD.
+    """
+    if _DOCTYPE.match(body):
+        raise MalformedResponse(_NO_DTD)
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise MalformedResponse(f"not XML: {error}") from None
+        why = "not XML: " + one_line(str(getattr(error, "msg", "") or error))
+        if _MULTISTATUS.match(body):
+            raise PartlyUnreadable(why) from None
+        raise MalformedResponse(why) from None
     if root is None:
         raise MalformedResponse("empty XML document")
+    if root.getroottree().docinfo.doctype:
+        raise MalformedResponse(_NO_DTD)
     return root
 
 
@@ -184,7 +199,7 @@ def _status_code(text: str | None) -> int:
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else 0
 
 
-def _responses(root: etree._Element) -> Iterator[tuple[str, int, dict[str, etree._Element]]]:
+def responses(root: etree._Element) -> Iterator[tuple[str, int, dict[str, etree._Element]]]:
     """(href, response status, {property tag: element} of the 200 propstats) per response."""
     if root.tag != DAV + "multistatus":
         raise MalformedResponse(f"expected a DAV:multistatus, got {root.tag}")
@@ -199,7 +214,7 @@ def _responses(root: etree._Element) -> Iterator[tuple[str, int, dict[str, etree
         yield href, status, props
 
 
-def _text(props: dict[str, etree._Element], tag: str) -> str:
+def text_of(props: dict[str, etree._Element], tag: str) -> str:
     element = props.get(tag)
     return (element.text or "").strip() if element is not None else ""
 
@@ -221,14 +236,14 @@ def parse_sync(body: bytes, collection: str) -> SyncPage:
     changed: list[Member] = []
     deleted: list[str] = []
     truncated = False
-    for href, status, props in _responses(root):
+    for href, status, props in responses(root):
         resource = resource_of(href)
         if status == 507:
             truncated = True
         elif status == 404:
             deleted.append(resource)
         elif not _is_collection(props, resource, collection):
-            changed.append(Member(href, resource, _text(props, DAV + "getetag")))
+            changed.append(Member(href, resource, text_of(props, DAV + "getetag")))
     token = (root.findtext(DAV + "sync-token") or "").strip()
     if not token:
         raise MalformedResponse("sync-collection answer without a sync-token")
@@ -239,31 +254,47 @@ def parse_multiget(body: bytes) -> list[Fetched]:
     """A calendar-multiget or calendar-query multistatus: each object's etag and data; 404s
     come back ``gone``."""
     found = []
-    for href, status, props in _responses(parse(body)):
-        member = Member(href, resource_of(href), _text(props, DAV + "getetag"))
+    for href, status, props in responses(parse(body)):
+        member = Member(href, resource_of(href), text_of(props, DAV + "getetag"))
         data = props.get(CALDAV + "calendar-data")
+        text = None if data is None else data.text or ""
         if status == 404:
             found.append(Fetched(member, None, gone=True))
+        elif text is not None and _longer(text, limits.OBJECT_BYTES):
+            found.append(Fetched(member, None, problem=TOO_LARGE))
         else:
-            found.append(Fetched(member, None if data is None else data.text or ""))
+            found.append(Fetched(member, text))
     return found
+
+
+TOO_LARGE = (
+    f"its data is larger than {limits.OBJECT_BYTES / 2**20:g} MiB,"
+    " the most syncd reads of one object"
+)
+
+
+def _longer(text: str, size: int) -> bool:
+    """Whether ``text`` takes more than ``size`` bytes in UTF-8."""
+    return len(text) > size or (
+        len(text) * 4 > size and not text.isascii() and len(text.encode("utf-8", "replace")) > size
+    )
 
 
 def parse_members(body: bytes, collection: str) -> list[Member]:
     """A depth-1 PROPFIND for getetag/resourcetype: the collection's objects with their etags."""
     members = []
-    for href, status, props in _responses(parse(body)):
+    for href, status, props in responses(parse(body)):
         resource = resource_of(href)
         if status in (200, 0) and not _is_collection(props, resource, collection):
-            members.append(Member(href, resource, _text(props, DAV + "getetag")))
+            members.append(Member(href, resource, text_of(props, DAV + "getetag")))
     return members
 
 
 def parse_property(body: bytes, tag: str) -> str | None:
     """The text of one property of a depth-0 PROPFIND answer; None when the server lacks it."""
-    for _href, _status, props in _responses(parse(body)):
+    for _href, _status, props in responses(parse(body)):
         if tag in props:
-            return _text(props, tag)
+            return text_of(props, tag)
     return None
 
 
@@ -271,115 +302,6 @@ def found(body: bytes) -> bool:
     """Whether a depth-0 PROPFIND answer describes its resource (Xandikos answers a
     missing one with 207 holding a 404 response)."""
     try:
-        return any(status != 404 for _href, status, _props in _responses(parse(body)))
+        return any(status != 404 for _href, status, _props in responses(parse(body)))
     except MalformedResponse:
         return True  # a server that answers is taken at its 207
-
-
-# --- discovery and the calendar list
-
-TIMEZONE_TEXT_MAX = 64 * 1024  # a longer calendar-timezone (a whole VCALENDAR) is not read
-
-
-@dataclasses.dataclass(frozen=True)
-class CalendarEntry:
-    """One calendar of a home listing, as the server described it.
-
-    ``privileges``: the local names of the DAV: privileges the account holds
-    (``read``, ``write``, ``write-content``, ``bind``, ``all`` ...); None when the
-    server did not report them. ``components``: the components it takes (VEVENT
-    ...); None when not reported. ``timezone``: the calendar-timezone text (""
-    when absent or over TIMEZONE_TEXT_MAX); ``timezone_id``: RFC 7809's TZID.
-    """
-
-    href: str
-    name: str
-    privileges: frozenset[str] | None
-    components: frozenset[str] | None
-    timezone: str
-    timezone_id: str
-
-
-@dataclasses.dataclass(frozen=True)
-class CalendarList:
-    """A home listing: its calendars in the server's order; ``default``, the href of RFC
-    6638's default calendar an inbox among the members stated ("" when none did), and
-    ``inbox_seen``: an inbox was among them (so no other request can tell more)."""
-
-    calendars: tuple[CalendarEntry, ...]
-    default: str
-    inbox_seen: bool
-
-
-def _href_in(props: dict[str, etree._Element], tag: str) -> str:
-    element = props.get(tag)
-    return "" if element is None else (element.findtext(DAV + "href") or "").strip()
-
-
-def parse_discovery(body: bytes) -> tuple[str, str, str]:
-    """(current-user-principal, calendar-home-set, schedule-inbox-URL) hrefs of a depth-0
-    PROPFIND, "" for each the server did not state."""
-    for _href, _status, props in _responses(parse(body)):
-        tags = (DAV + "current-user-principal", CALDAV + "calendar-home-set",
-                CALDAV + "schedule-inbox-URL")  # fmt: skip
-        found = tuple(_href_in(props, tag) for tag in tags)
-        if any(found):
-            return found  # type: ignore[return-value]
-    return "", "", ""
-
-
-def _privileges(props: dict[str, etree._Element]) -> frozenset[str] | None:
-    element = props.get(DAV + "current-user-privilege-set")
-    if element is None:
-        return None
-    return frozenset(
-        etree.QName(granted).localname
-        for privilege in element.iterfind(DAV + "privilege")
-        for granted in privilege
-        if isinstance(granted.tag, str) and granted.tag.startswith(DAV)
-    )
-
-
-def _components(props: dict[str, etree._Element]) -> frozenset[str] | None:
-    element = props.get(CALDAV + "supported-calendar-component-set")
-    if element is None:
-        return None
-    return frozenset((c.get("name") or "").upper() for c in element.iterfind(CALDAV + "comp"))
-
-
-def parse_calendar_list(body: bytes) -> CalendarList:
-    """A depth-1 PROPFIND of a calendar home (CALENDAR_LIST_BODY): the members whose
-    resourcetype says calendar, in the server's order, and the default an inbox stated."""
-    calendars = []
-    default, inbox_seen = "", False
-    for href, status, props in _responses(parse(body)):
-        kinds = props.get(DAV + "resourcetype")
-        types = set() if kinds is None else {c.tag for c in kinds if isinstance(c.tag, str)}
-        if status not in (200, 0) or not href:
-            continue
-        if CALDAV + "schedule-inbox" in types:
-            inbox_seen = True
-            default = default or _href_in(props, CALDAV + "schedule-default-calendar-URL")
-        if CALDAV + "calendar" not in types:
-            continue
-        timezone = _text(props, CALDAV + "calendar-timezone")
-        calendars.append(
-            CalendarEntry(
-                href=href,
-                name=_text(props, DAV + "displayname"),
-                privileges=_privileges(props),
-                components=_components(props),
-                timezone=timezone if len(timezone) <= TIMEZONE_TEXT_MAX else "",
-                timezone_id=_text(props, CALDAV + "calendar-timezone-id")[:200],
-            )
-        )
-    return CalendarList(tuple(calendars), default, inbox_seen)
-
-
-def parse_default_calendar(body: bytes) -> str:
-    """An inbox's schedule-default-calendar-URL href; "" when the server states none."""
-    for _href, _status, props in _responses(parse(body)):
-        found = _href_in(props, CALDAV + "schedule-default-calendar-URL")
-        if found:
-            return found
-    return ""

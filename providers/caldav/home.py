@@ -5,7 +5,7 @@ current-user-principal, calendar-home-set and schedule-inbox-URL, and, when the
 principal is elsewhere, the same PROPFIND of the principal. The caldav
 library's ``Principal`` is built from the answer (it makes calendars).
 
-The list: ONE depth-1 PROPFIND of the calendar home (``davxml.CALENDAR_LIST_BODY``)
+The list: ONE depth-1 PROPFIND of the calendar home (``homexml.CALENDAR_LIST_BODY``)
 reads every calendar's name, the account's privileges there (RFC 3744
 current-user-privilege-set), its zone (RFC 4791 calendar-timezone, RFC 7809
 calendar-timezone-id) and the components it takes. RFC 6638's default calendar
@@ -37,7 +37,7 @@ from caldav.collection import Principal
 from caldav.lib.url import URL, normalise_path
 
 from providers import CalendarInfo
-from providers.caldav import davxml, zones
+from providers.caldav import davxml, homexml, zones
 from providers.caldav.transport import DavHttp
 from syncd.errors import ProviderError
 
@@ -85,8 +85,8 @@ class Home:
         """Every calendar of the home, with its capabilities, zone and the default mark."""
         if self._principal is None:
             self._discover()
-        listing = self._propfind(self._home, davxml.CALENDAR_LIST_BODY, "1")
-        parsed = _parsed(davxml.parse_calendar_list, listing)
+        listing = self._propfind(self._home, homexml.CALENDAR_LIST_BODY, "1")
+        parsed = _parsed(homexml.parse_calendar_list, listing)
         default = parsed.default
         if not parsed.inbox_seen and self._inbox:
             default = self._inbox_default()
@@ -113,14 +113,14 @@ class Home:
         self._principal = found
 
     def _ask(self, url: str) -> tuple[str, str, str]:
-        answer = self._propfind(url, davxml.DISCOVERY_BODY, "0")
-        return _parsed(davxml.parse_discovery, answer)
+        answer = self._propfind(url, homexml.DISCOVERY_BODY, "0")
+        return _parsed(homexml.parse_discovery, answer)
 
     def _inbox_default(self) -> str:
         """The inbox's default calendar; "" when it states none (then it is not asked again)."""
         try:
-            answer = self._propfind(self._inbox, davxml.DEFAULT_CALENDAR_BODY, "0")
-            default = davxml.parse_default_calendar(answer)
+            answer = self._propfind(self._inbox, homexml.DEFAULT_CALENDAR_BODY, "0")
+            default = homexml.parse_default_calendar(answer)
         except (ProviderError, davxml.MalformedResponse) as exc:
             log.info("%s: no default calendar from the inbox (%s)", self.http.source.name, exc)
             return ""
@@ -144,7 +144,7 @@ class Home:
         calendar ids syncd has stored came from there); ValueError for another host."""
         return str(self.http.client.url.join(URL.objectify(_quoted(href))))
 
-    def _info(self, entry: davxml.CalendarEntry) -> CalendarInfo | None:
+    def _info(self, entry: homexml.CalendarEntry) -> CalendarInfo | None:
         try:
             url = self._absolute(entry.href)
         except ValueError:  # an href on another host: not this account's calendar

@@ -18,9 +18,8 @@ import logging
 import urllib.parse
 import xml.sax.saxutils
 
-import niquests
-
 from providers.caldav import davxml, ical, render
+from providers.caldav.bounded import Answer
 from providers.caldav.reports import Reports
 from providers.caldav.transport import DavHttp
 from syncd import limits
@@ -144,7 +143,7 @@ class DavObjects:
 
     # -- helpers
 
-    def _precondition(self, response: niquests.Response, url: str) -> None:
+    def _precondition(self, response: Answer, url: str) -> None:
         """Raise the typed error of a refused or failed conditional write, if it was one.
 
         Servers answer If-Match on a missing object with 412 (RFC 9110), and a write
@@ -205,7 +204,7 @@ class DavObjects:
         return True
 
     def _written(
-        self, response: niquests.Response, calendar: str, url: str, body: bytes, doing: str
+        self, response: Answer, calendar: str, url: str, body: bytes, doing: str
     ) -> CalendarEvent:
         """The follow-up as written, with the etag the server gave it."""
         if response.status_code == 403:

@@ -5,7 +5,12 @@
 - ``ctag_changes`` / ``ctag_listing``: the fallback for servers without it: a
   depth-0 PROPFIND for the ctag, and when it moved, a depth-1 PROPFIND for every
   etag, compared with the hashes kept in the token.
-- ``multiget``: calendar-multiget REPORTs (RFC 4791 7.9) of MULTIGET_CHUNK hrefs.
+- ``multiget``: calendar-multiget REPORTs (RFC 4791 7.9) of MULTIGET_CHUNK hrefs. An
+  answer that cannot be read whole (one object's data holds a character XML
+  cannot carry; the answer is past ``syncd.limits.ANSWER_BYTES``) is asked for
+  again in halves, down to single objects: the object that still cannot be read
+  is skipped with one warning, every other one is read. When both halves of an
+  answer too large are too large again, the server is to blame: the read fails.
 - ``sync_token`` and ``query``: a full read. The collection's DAV:sync-token by
   PROPFIND, then one calendar-query REPORT (RFC 4791 7.8) with a VEVENT
   time-range for the objects with an event in a window, leaving the rest on the
@@ -18,16 +23,18 @@ import dataclasses
 import datetime as dt
 import logging
 import urllib.parse
-from collections.abc import Iterator, Sequence
-
-import niquests
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from providers.caldav import davxml, tokens
+from providers.caldav.bounded import Answer
 from providers.caldav.davxml import Fetched, Member
-from providers.caldav.transport import DavHttp
+from providers.caldav.transport import AnswerTooLarge, DavHttp, DeadlinePassed
+from syncd import limits
 from syncd.errors import NotFoundError, ProviderError, TransientError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MULTIGET_CHUNK = 500  # hrefs per calendar-multiget REPORT
 SYNC_MAX_PAGES = 100  # requests for one truncated sync-collection answer
@@ -61,7 +68,8 @@ class Reports:
         token = server_token
         headers = {**davxml.XML_HEADERS, "Depth": "0"}  # RFC 6578 3.2
         for _ in range(SYNC_MAX_PAGES):
-            response = self.http.send("REPORT", url, davxml.sync_collection_body(token), headers)
+            body = davxml.sync_collection_body(token)
+            response = self.http.send("REPORT", url, body, headers, what=_reading(url))
             status = response.status_code or 0
             if status == 404 or (status == 410 and not server_token):
                 raise self.calendar_error(response, url)
@@ -101,10 +109,10 @@ class Reports:
         ctag = self.ctag(url)  # first: a change during the listing shows next time
         body = davxml.propfind_body("getetag", "resourcetype")
         headers = {**davxml.XML_HEADERS, "Depth": "1"}
-        response = self.http.send("PROPFIND", url, body, headers)
-        if response.status_code != 207 or not davxml.found(response.content or b""):
+        response = self.http.send("PROPFIND", url, body, headers, what=_reading(url))
+        if response.status_code != 207 or not davxml.found(response.content):
             raise self.calendar_error(response, url)
-        members = davxml.parse_members(response.content or b"", collection)
+        members = _parsed(url, lambda: davxml.parse_members(response.content, collection))
         token = tokens.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
         if state is None:
             return Listing(tuple(members), (), token)
@@ -122,22 +130,84 @@ class Reports:
         return self._property(url, "getctag", "")
 
     def multiget(self, url: str, members: Sequence[Member]) -> Iterator[Fetched]:
-        """Each member's data and etag, MULTIGET_CHUNK per request; no request for none."""
+        """Each member's data and etag, MULTIGET_CHUNK per request; no request for none.
+
+        An object whose data cannot be read is left out, with one warning.
+        """
         for start in range(0, len(members), MULTIGET_CHUNK):
             chunk = members[start : start + MULTIGET_CHUNK]
-            body = davxml.multiget_body(m.href for m in chunk)
-            # RFC 4791 7.9: the Depth header is ignored for calendar-multiget; send none.
-            response = self.http.send("REPORT", url, body, davxml.XML_HEADERS)
-            if response.status_code != 207:
-                raise self.calendar_error(response, url)
             try:
-                answers = davxml.parse_multiget(response.content or b"")
-            except davxml.MalformedResponse as exc:
-                raise TransientError(f"{url}: calendar-multiget: {exc}") from None
-            listed = {m.resource: m for m in chunk}
-            for answer in answers:
-                if not answer.member.etag and answer.member.resource in listed:
-                    answer = dataclasses.replace(answer, member=listed[answer.member.resource])
+                answers = self._multiget(url, chunk)
+            except (davxml.PartlyUnreadable, AnswerTooLarge) as exc:
+                answers = self._in_halves(url, chunk, exc)
+            yield from self._readable(url, answers)
+
+    def _multiget(self, url: str, chunk: Sequence[Member]) -> list[Fetched]:
+        """One calendar-multiget; PartlyUnreadable or AnswerTooLarge when its answer
+        cannot be read whole, a ProviderError when the server is to blame."""
+        body = davxml.multiget_body(m.href for m in chunk)
+        # RFC 4791 7.9: the Depth header is ignored for calendar-multiget; send none.
+        response = self.http.send("REPORT", url, body, davxml.XML_HEADERS, what=_reading(url))
+        if response.status_code != 207:
+            raise self.calendar_error(response, url)
+        try:
+            answers = davxml.parse_multiget(response.content)
+        except davxml.PartlyUnreadable:
+            raise
+        except davxml.MalformedResponse as exc:
+            raise ProviderError(
+                f"{_reading(url)}: the server's answer is unreadable: {exc}"
+            ) from None
+        listed = {m.resource: m for m in chunk}
+        return [
+            dataclasses.replace(a, member=listed[a.member.resource])
+            if not a.member.etag and a.member.resource in listed
+            else a
+            for a in answers
+        ]
+
+    def _in_halves(
+        self, url: str, chunk: Sequence[Member], failure: ProviderError
+    ) -> list[Fetched]:
+        """The objects of a multiget whose answer could not be read whole (``failure``),
+        asked for again in halves down to single objects; one that still cannot be read
+        comes back without data and with the ``problem``."""
+        if len(chunk) == 1:
+            return [Fetched(chunk[0], None, problem=_problem(failure))]
+        middle = len(chunk) // 2
+        halves = (chunk[:middle], chunk[middle:])
+        outcomes: list[list[Fetched] | ProviderError] = []
+        for half in halves:
+            try:
+                outcomes.append(self._multiget(url, half))
+            except (davxml.PartlyUnreadable, AnswerTooLarge) as exc:
+                outcomes.append(exc)
+        if all(isinstance(o, AnswerTooLarge) for o in (failure, *outcomes)):
+            raise AnswerTooLarge(
+                f"{_reading(url)}: the server's answers are larger than"
+                f" {limits.ANSWER_BYTES / 2**20:g} MiB even for half as many objects;"
+                " check that the source's url is the CalDAV server's"
+            )
+        found: list[Fetched] = []
+        for half, outcome in zip(halves, outcomes, strict=True):
+            found.extend(
+                self._in_halves(url, half, outcome) if isinstance(outcome, Exception) else outcome
+            )
+        return found
+
+    def _readable(self, url: str, answers: Iterable[Fetched]) -> Iterator[Fetched]:
+        """The answers, but those whose data syncd does not read: one warning each."""
+        for answer in answers:
+            if answer.problem:
+                name = limits.shown(answer.member.resource.rsplit("/", 1)[-1], 100)
+                log.warning(
+                    "%s: calendar %s: %s skipped: %s",
+                    self.http.source.name,
+                    urllib.parse.urlsplit(url).path,
+                    name,
+                    answer.problem,
+                )
+            else:
                 yield answer
 
     def query(self, url: str, start: dt.datetime, end: dt.datetime) -> list[Fetched] | None:
@@ -146,11 +216,16 @@ class Reports:
         headers = {**davxml.XML_HEADERS, "Depth": "1"}
         body = davxml.calendar_query_body(start, end)
         try:
-            response = self.http.send("REPORT", url, body, headers)
+            response = self.http.send("REPORT", url, body, headers, what=_reading(url))
+        except DeadlinePassed:
+            raise  # the next request would wait as long
         except TransientError as exc:
             # Xandikos answers 500 when one stored object defeats its filter; a multiget
             # still reads the others (and a server that is down fails that one too).
             log.info("%s: calendar-query failed (%s): fetching every object", url, exc)
+            return None
+        except AnswerTooLarge:
+            log.info("%s: calendar-query answer too large: fetching every object", url)
             return None
         status = response.status_code or 0
         if status in (403, 404, 410):
@@ -159,10 +234,11 @@ class Reports:
             log.info("%s: calendar-query refused (HTTP %d): fetching every object", url, status)
             return None
         try:
-            return [a for a in davxml.parse_multiget(response.content or b"") if not a.gone]
-        except davxml.MalformedResponse as exc:
+            answers = davxml.parse_multiget(response.content)
+        except davxml.MalformedResponse as exc:  # PartlyUnreadable too: the multiget halves
             log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
             return None
+        return list(self._readable(url, (a for a in answers if not a.gone)))
 
     def exists(self, url: str) -> bool:
         """Whether the collection (or object) at ``url`` is there: a depth-0 PROPFIND."""
@@ -178,7 +254,7 @@ class Reports:
         """One object's etag by PROPFIND (for servers that send no ETag header)."""
         return self._property(url, "getetag", f"reading the etag of {url}") or ""
 
-    def calendar_error(self, response: niquests.Response, url: str) -> ProviderError:
+    def calendar_error(self, response: Answer, url: str) -> ProviderError:
         """The typed error for a read of a calendar that failed (to raise): NotFoundError
         when it is gone (404, 410, or a 207 saying 404), a ProviderError for a 403 (this
         calendar alone: the login itself works), else as ``DavHttp.fail``."""
@@ -202,10 +278,31 @@ class Reports:
         the server has none. ``what`` names an object; "" means ``url`` is a calendar
         (then a missing one is a NotFoundError)."""
         headers = {**davxml.XML_HEADERS, "Depth": "0"}
-        response = self.http.send("PROPFIND", url, davxml.propfind_body(name), headers)
+        body = davxml.propfind_body(name)
+        response = self.http.send("PROPFIND", url, body, headers, what=what or _reading(url))
         if not what and (response.status_code != 207 or not davxml.found(response.content or b"")):
             raise self.calendar_error(response, url)
         if response.status_code != 207:
             raise self.http.fail(response, what)
         tag = davxml.property_tag(name)
-        return davxml.parse_property(response.content or b"", tag) or None
+        return _parsed(url, lambda: davxml.parse_property(response.content, tag)) or None
+
+
+def _reading(url: str) -> str:
+    """How an error of a read of the calendar at ``url`` begins."""
+    return f"reading calendar {urllib.parse.urlsplit(url).path}"
+
+
+def _problem(failure: ProviderError) -> str:
+    """What a warning says of an object whose answer alone still failed."""
+    if isinstance(failure, AnswerTooLarge):
+        return davxml.TOO_LARGE
+    return f"the server's answer for it is unreadable ({failure})"
+
+
+def _parsed(url: str, parse: Callable[[], T]) -> T:
+    """``parse()``, a MalformedResponse made the read's error."""
+    try:
+        return parse()
+    except davxml.MalformedResponse as exc:
+        raise ProviderError(f"{_reading(url)}: the server's answer is unreadable: {exc}") from None

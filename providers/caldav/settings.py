@@ -1,8 +1,10 @@
-"""A CalDAV source's own config keys: the server, the login, where the password comes from."""
+"""A CalDAV source's own config keys: the server, the login, where the password comes from,
+how long one request may take."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import ipaddress
 import logging
 import os
@@ -10,9 +12,10 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from syncd import limits
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
-from syncd.config_values import Invalid, argv, env_name, http_url, text
+from syncd.config_values import Invalid, argv, duration_within, env_name, http_url, text
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,8 @@ class DavSettings:
     username: str = ""  # "" = no login
     password_env: str = ""  # the variable holding the password
     password_command: tuple[str, ...] = ()  # or the command printing it
+    # One request, from connecting to the answer's last byte (syncd.limits.REQUEST_SECONDS).
+    timeout: dt.timedelta = dt.timedelta(seconds=limits.REQUEST_SECONDS)
 
 
 def _both_passwords(values: Mapping[str, Any]) -> None:
@@ -36,6 +41,9 @@ SECTION = Section(
         "username": Key(text, ""),
         "password_env": Key(env_name, ""),
         "password_command": Key(argv, [], masked=True),
+        "timeout": Key(
+            duration_within(limits.TIMEOUT_MIN, limits.TIMEOUT_MAX), f"{limits.REQUEST_SECONDS}s"
+        ),
     },
     DavSettings,
     (_both_passwords,),

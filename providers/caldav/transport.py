@@ -1,9 +1,14 @@
 """HTTP for the CalDAV provider: the password, one session, typed errors, a request count.
 
-The caldav library's DAVClient does discovery (principal, calendar home,
-MKCALENDAR); every other request goes through ``DavHttp.send`` on the same
-niquests session with explicit headers. A response hook on that session counts
-every HTTP response, whichever of the two paths sent the request.
+The caldav library's DAVClient makes calendars (MKCALENDAR: its socket reads
+time out after the source's ``timeout``); every other request, discovery too,
+goes through ``DavHttp.send`` on the same niquests session with explicit headers.
+A response hook on that session counts every HTTP response, whichever of the two
+paths sent the request.
+
+Every request is bounded (``providers.caldav.bounded``): its answer is read up to
+``syncd.limits.ANSWER_BYTES``, and the whole request, from connecting to the
+last byte, ends at the source's ``timeout`` (``syncd.limits.REQUEST_SECONDS``).
 
 Error text follows syncd's error lines (``syncd.errors``): what was being done,
 what happened, what to do; never the source's name (the caller puts it in
@@ -26,7 +31,9 @@ import niquests
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
+from providers.caldav.bounded import Answer, Deadline, TooLarge, TooSlow, read_body
 from providers.caldav.settings import DavSettings
+from syncd import limits
 from syncd.errors import (
     AuthError,
     ConflictError,
@@ -42,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 60  # seconds for one request; a 500-object multiget on a slow server fits
 PASSWORD_COMMAND_TIMEOUT = 30
 _NETWORK_ERRORS = (
     niquests.exceptions.ConnectionError,
@@ -98,6 +104,14 @@ def resolve_password(source: SourceConfig) -> str | None:
     return password
 
 
+class AnswerTooLarge(ProviderError):
+    """The server's answer is longer than the bytes syncd reads of one answer."""
+
+
+class DeadlinePassed(TransientError):
+    """A request was cut at the source's deadline (its ``timeout``)."""
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date); None without one."""
     return retry_after_seconds(headers.get("Retry-After"), dt.datetime.now(dt.UTC))
@@ -112,6 +126,7 @@ class DavHttp:
         self._config_file = str(config.path) if config.path else "the config"
         self.requests_made = 0
         self.recent: collections.deque[str] = collections.deque(maxlen=50)
+        self.seconds = self.settings.timeout.total_seconds()  # the deadline of one request
         username = self.settings.username
         self.client = DAVClient(
             self.settings.url,
@@ -120,7 +135,7 @@ class DavHttp:
             # needs both halves; a server without auth ignores it).
             password=password if password is not None or not username else "",
             auth_type="basic" if username else None,
-            timeout=TIMEOUT,
+            timeout=self.seconds,
         )
         self.client.session.hooks["response"].append(self._counted)
 
@@ -138,38 +153,85 @@ class DavHttp:
         headers: Mapping[str, str] | None = None,
         *,
         what: str = "",
-    ) -> niquests.Response:
-        """One request; the response for any status but 401, 423, 429 and 5xx (501 comes back).
+    ) -> Answer:
+        """One request; the answer for any status but 401, 423, 429 and 5xx (501 comes back).
 
-        Raises AuthError (401), TransientError (network failure, timeout, 423, 429, 5xx);
-        their text starts with ``what`` (default: the method and path).
+        The answer's body is read up to ANSWER_BYTES, and the request ends at the
+        source's deadline. Raises AuthError (401), TransientError (network failure,
+        deadline, 423, 429, 5xx), AnswerTooLarge (past ANSWER_BYTES), ProviderError
+        (a redirect loop); their text starts with ``what`` (default: the method and path).
         """
         what = what or f"{method} {_path(url)}"
-        try:
-            response = self.client.session.request(
-                method,
-                url,
-                data=body or None,
-                headers=dict(headers or {}),
-                auth=self.client.auth,
-                timeout=TIMEOUT,
+        with Deadline(self.client.session, self.seconds) as deadline:
+            try:
+                answer = self._exchange(method, url, body, headers, deadline)
+            except TooLarge as exc:
+                raise self.too_large(what, exc.limit) from None
+            except TooSlow:
+                raise self.too_slow(what) from None
+            except _NETWORK_ERRORS as exc:
+                if deadline.expired:
+                    raise self.too_slow(what) from None
+                raise self.unreachable(what, exc) from None
+            except niquests.exceptions.TooManyRedirects:
+                raise ProviderError(
+                    f"{what}: the server redirects in a loop; check the source's url"
+                ) from None
+            except niquests.exceptions.RequestException as exc:
+                if deadline.expired:
+                    raise self.too_slow(what) from None
+                raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
+        status = answer.status_code
+        # niquests sends no password on a redirect to another origin: a 401 there is no
+        # verdict on the password.
+        if status == 401 and self.client.session.should_strip_auth(url, answer.url or url):
+            raise AuthError(
+                f"{what}: the server sent syncd on to {_origin(answer.url)}, which asks for a"
+                " login (HTTP 401); syncd sends the password to no other server than the"
+                " source's url: set url to the server that answers"
             )
-        except _NETWORK_ERRORS as exc:
-            raise self.unreachable(what, exc) from None
-        except niquests.exceptions.RequestException as exc:
-            raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
-        status = response.status_code or 0
         if status == 401:
             raise self.login_refused()
         # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
-        if status in (423, 429) or (status >= 500 and status != 501):
+        if _retried(status):
             raise TransientError(
                 f"{what}: the server answered HTTP {status}; syncd tries again",
-                retry_after(response.headers),
+                retry_after(answer.headers),
             )
-        return response
+        return answer
 
-    def fail(self, response: niquests.Response, what: str) -> ProviderError:
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        deadline: Deadline,
+    ) -> Answer:
+        """Send, and read the answer within ANSWER_BYTES and the deadline (not the body of
+        an answer ``send`` turns into an error)."""
+        response = self.client.session.request(
+            method,
+            url,
+            data=body or None,
+            headers=dict(headers or {}),
+            auth=self.client.auth,
+            timeout=self.seconds,
+            stream=True,
+        )
+        try:
+            deadline.watch(response)
+            status = response.status_code or 0
+            content = (
+                b""
+                if status == 401 or _retried(status)
+                else read_body(response, limits.ANSWER_BYTES, deadline)
+            )
+        finally:
+            response.close()
+        return Answer(status, response.headers, content, str(response.url or url))
+
+    def fail(self, response: Answer, what: str) -> ProviderError:
         """The typed error for an unexpected status (to raise): 403, 404, 409/412, others."""
         status = response.status_code or 0
         text = f"{what}: HTTP {status}"
@@ -199,6 +261,20 @@ class DavHttp:
         return AuthError(
             f"{what}: the CalDAV server denied access (HTTP 403); check the username and"
             f' calendars of source "{self.source.name}" in {self._config_file}'
+        )
+
+    def too_slow(self, what: str) -> DeadlinePassed:
+        """The error for a request cut at its deadline."""
+        return DeadlinePassed(
+            f"{what}: no complete answer within {self.seconds:g} s (the source's timeout);"
+            " syncd tries again at the next pass"
+        )
+
+    def too_large(self, what: str, limit: int) -> AnswerTooLarge:
+        """The error for an answer longer than ``limit`` bytes."""
+        return AnswerTooLarge(
+            f"{what}: the server's answer is larger than {limit / 2**20:g} MiB, the most"
+            " syncd reads of one answer; check that the source's url is the CalDAV server's"
         )
 
     def unreachable(self, what: str, error: BaseException) -> TransientError:
@@ -234,6 +310,17 @@ class DavHttp:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _retried(status: int) -> bool:
+    """Whether ``send`` answers this status with a TransientError (no body read)."""
+    return status in (423, 429) or (status >= 500 and status != 501)
+
+
+def _origin(url: str) -> str:
+    """The scheme, host and port of ``url``."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def _path(url: str) -> str:

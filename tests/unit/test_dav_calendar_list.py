@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from providers import CalendarInfo
-from providers.caldav import davxml, zones
+from providers.caldav import davxml, homexml, zones
 from providers.caldav.home import mark_default, may_read, may_write
 
 HOME = "/remote.php/dav/calendars/dana/"
@@ -68,7 +68,7 @@ def test_a_nextcloud_like_listing() -> None:
         ),
     )
 
-    listing = davxml.parse_calendar_list(body)
+    listing = homexml.parse_calendar_list(body)
 
     found = {c.name: (may_write(c.privileges, c.components), may_read(c.privileges))
              for c in listing.calendars}  # fmt: skip
@@ -104,24 +104,25 @@ def test_what_the_privileges_allow(
 def test_a_privilege_set_the_server_does_not_report_is_none() -> None:
     body = multistatus(calendar("work", "", ""), calendar("home", granted()))
 
-    work, home = davxml.parse_calendar_list(body).calendars
+    work, home = homexml.parse_calendar_list(body).calendars
 
     assert (work.privileges, work.components) == (None, None)
     assert home.privileges == frozenset()
 
 
-def test_entities_are_never_expanded() -> None:
+def test_an_answer_declaring_entities_is_refused_unexpanded() -> None:
     prologue = '<!DOCTYPE d:multistatus [<!ENTITY name "Expanded">]>'
     body = multistatus(calendar("&name;"), prologue=prologue)
 
-    listing = davxml.parse_calendar_list(body)
+    with pytest.raises(davxml.MalformedResponse, match="DTD") as refused:
+        homexml.parse_calendar_list(body)
 
-    assert "Expanded" not in [c.name for c in listing.calendars]
+    assert "Expanded" not in str(refused.value)
 
 
 def test_an_unreadable_answer_is_malformed() -> None:
     with pytest.raises(davxml.MalformedResponse):
-        davxml.parse_calendar_list(b"<html>Service Unavailable</html>")
+        homexml.parse_calendar_list(b"<html>Service Unavailable</html>")
 
 
 def test_discovery_reads_the_three_hrefs() -> None:
@@ -135,7 +136,7 @@ def test_discovery_reads_the_three_hrefs() -> None:
         )
     )
 
-    assert davxml.parse_discovery(body) == ("/principals/dana/", HOME, "")
+    assert homexml.parse_discovery(body) == ("/principals/dana/", HOME, "")
 
 
 # --- zones
@@ -178,9 +179,9 @@ def test_a_huge_calendar_timezone_is_not_read() -> None:
         calendar("big", extra=f"<cal:calendar-timezone>{text}</cal:calendar-timezone>")
     )
 
-    [entry] = davxml.parse_calendar_list(body).calendars
+    [entry] = homexml.parse_calendar_list(body).calendars
 
-    assert len(text) > davxml.TIMEZONE_TEXT_MAX and entry.timezone == ""
+    assert len(text) > homexml.TIMEZONE_TEXT_MAX and entry.timezone == ""
     long = vcalendar(*[padding] * 3000, vtimezone("Europe/Rome"))
     assert zones.calendar_zone(long) == ""  # past the lines a scan looks at
 

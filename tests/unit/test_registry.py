@@ -64,6 +64,7 @@ def test_the_kinds_keys_are_their_own() -> None:
         "username",
         "password_env",
         "password_command",
+        "timeout",
     ]
     assert list(get_kind("google").config.keys) == [
         "client_secrets",
