@@ -34,7 +34,6 @@ from syncd import limits
 warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
 
 
-
 class _Tzdata(ZONEINFO):
     """icalendar's zone lookup, with a TZID that names a folder of tzdata ("Europe",
     "America/Argentina") or goes through a file ("Europe/London/x") taken as unknown:
