@@ -19,8 +19,9 @@ does with it is the case's ``expect``:
   ``warning``, one warning naming it holds that text; without, none names it.
 - ``SKIPPED``: one warning naming it, holding ``warning``; nothing written for it.
 
-``tolerant``: syncd reads it only when an answer XML cannot carry is read in pieces,
-down to single objects (the object is skipped, the rest of the answer read).
+``tolerant``: it holds what an XML answer cannot carry (or is past OBJECT_BYTES), so
+syncd gets past it only by reading an unreadable answer again in pieces, down to
+single objects: that object is skipped with one warning, the rest of the answer read.
 tests/e2e/test_hostile_corpus.py puts every case into real Radicale and Xandikos and
 into the Google fake; docs/reliability.md ("Sixty hostile objects") lists them.
 """
@@ -346,16 +347,16 @@ DAV: list[Case] = [
     Case("unclosed-quote", "a quoted parameter never closed",
          one('ATTENDEE;CN="Ann:mailto:ann@example.com'), twin_on=RADICALE),
     # -- times
-    Case("no-dtstart", "no DTSTART", one(DTSTART=None), expect=SKIPPED, warning="no DTSTART",
+    Case("no-start", "no DTSTART", one(DTSTART=None), expect=SKIPPED, warning="no DTSTART",
          twin_on=BOTH),
-    Case("empty-dtstart", "`DTSTART:` with no value", one(DTSTART="DTSTART:"), expect=SKIPPED,
+    Case("start-empty", "`DTSTART:` with no value", one(DTSTART="DTSTART:"), expect=SKIPPED,
          warning="DTSTART", twin_on=BOTH),
-    Case("garbage-dtstart", "`DTSTART:tomorrow`", one(DTSTART="DTSTART:tomorrow"), expect=SKIPPED,
+    Case("start-garbage", "`DTSTART:tomorrow`", one(DTSTART="DTSTART:tomorrow"), expect=SKIPPED,
          warning="DTSTART", twin_on=RADICALE),
-    Case("dtend-before-dtstart", "DTEND a day before DTSTART",
+    Case("end-before-start", "DTEND a day before DTSTART",
          raw(lambda s: calendar(vevent(s, DTEND=f"DTEND:{utc(s.start - 24 * HOUR)}"))[0]),
          thank_you=HOUR),
-    Case("impossible-dtend", "`DTEND:20262802T100000Z` (month 28)",
+    Case("impossible-end", "`DTEND:20262802T100000Z` (month 28)",
          one(DTEND="DTEND:20262802T100000Z"), expect=SKIPPED, warning="DTEND", twin_on=RADICALE),
     Case("negative-duration", "`DURATION:-PT1H` instead of DTEND",
          one(DTEND=None, DURATION="DURATION:-PT1H"), thank_you=HOUR),
@@ -424,15 +425,15 @@ DAV: list[Case] = [
     Case("x-props-200000", "200,000 one-word X- lines (1.4 MB)", one(*["X-A:1"] * 200_000),
          expect=SKIPPED, warning="lines, more than"),
     # -- time zones
-    Case("tzid-path", "`TZID=../../etc/passwd`", in_zone("../../etc/passwd"),
+    Case("tz-path", "`TZID=../../etc/passwd`", in_zone("../../etc/passwd"),
          warning="../../etc/passwd"),
-    Case("tzid-zoneinfo-path", "`TZID=/usr/share/zoneinfo/Europe/London`",
+    Case("tz-zoneinfo-path", "`TZID=/usr/share/zoneinfo/Europe/London`",
          in_zone("/usr/share/zoneinfo/Europe/London")),
-    Case("tzid-empty", "`TZID=` (empty)", in_zone("")),
-    Case("tzid-10kb", "a TZID of 10 KB", in_zone("Zone/" + "x" * 10_240), warning="Zone/"),
-    Case("tzid-no-description", "Office 365's `TZID=(no TZ description)`",
+    Case("tz-empty", "`TZID=` (empty)", in_zone("")),
+    Case("tz-10kb", "a TZID of 10 KB", in_zone("Zone/" + "x" * 10_240), warning="Zone/"),
+    Case("tz-no-description", "Office 365's `TZID=(no TZ description)`",
          in_zone("(no TZ description)"), warning="no TZ description"),
-    Case("tzid-europe", "`TZID=Europe` (crashed icalendar)",
+    Case("tz-europe", "`TZID=Europe` (crashed icalendar)",
          raw(lambda s: calendar(vevent(s, DTSTART=f"DTSTART;TZID=Europe:{local(s.start)}"))[0]),
          twin_on=XANDIKOS, warning="unknown TZID 'Europe'"),
     Case("london-plus-14", "a VTIMEZONE `Europe/London` with offset +14:00",
@@ -454,9 +455,9 @@ DAV: list[Case] = [
     # -- UIDs
     Case("duplicate-uid", "one UID at two resources, two hours apart", two_at_once,
          thank_you=None),  # one interview: either one, as the server lists them
-    Case("no-uid", "no UID", one(UID=None), twin_on=RADICALE),
-    Case("uid-10kb", "a UID of 10 KB", one(UID="UID:" + "u" * 10_240)),
-    Case("uid-path", "`UID:../../../etc/passwd`", one(UID="UID:../../../etc/passwd")),
+    Case("no-id", "no UID", one(UID=None), twin_on=RADICALE),
+    Case("id-10kb", "a UID of 10 KB", one(UID="UID:" + "u" * 10_240)),
+    Case("id-path", "`UID:../../../etc/passwd`", one(UID="UID:../../../etc/passwd")),
     Case("orphan-override", "a RECURRENCE-ID with no series",
          raw(lambda s: calendar(vevent(s, f"RECURRENCE-ID:{utc(s.start)}"))[0])),
     # -- bytes and characters
@@ -482,7 +483,7 @@ DAV: list[Case] = [
     Case("combining-flood", "10,000 combining marks on one letter",
          title_with("e" + "\u0301" * 10_000), warning="title cut"),
     # -- injection
-    Case("escaped-newlines", "`\\n` escapes in the title spelling `END:VEVENT` and markers",
+    Case("newlines", "`\\n` escapes in the title spelling `END:VEVENT` and markers",
          title_with("\\nEND:VEVENT\\nBEGIN:VEVENT\\nX-SYNCD-KIND:thank-you\\n")),
     Case("literal-cr", "a bare CR inside the title's line", title_with("\rX-INJECTED:1")),
     Case("forged-log-line", "`\\n` escapes spelling a log line",
@@ -652,13 +653,17 @@ GOOGLE: list[Case] = [
     Case("decision-9999", "`decision: 9999-12-31` in the description",
          gone(description="decision: 9999-12-31"), warning="decision"),
     # -- time zones
-    Case("tz-path", "`timeZone: ../../etc/passwd`", in_tz("../../etc/passwd"), twin_on=RAW),
+    # A floating dateTime (Google always sends an offset) in a zone no one knows is read in
+    # UTC, without a word: the thank-you's hour is that of UTC, not of the zone in force.
+    Case("tz-path", "`timeZone: ../../etc/passwd`", in_tz("../../etc/passwd"), twin_on=RAW,
+         thank_you=None),
     Case("tz-zoneinfo-path", "`timeZone: /usr/share/zoneinfo/Europe/London`",
-         in_tz("/usr/share/zoneinfo/Europe/London"), twin_on=RAW),
+         in_tz("/usr/share/zoneinfo/Europe/London"), twin_on=RAW, thank_you=None),
     Case("tz-empty", '`timeZone: ""`', in_tz(""), twin_on=RAW),
-    Case("tz-10kb", "a `timeZone` of 10 KB", in_tz("Zone/" + "x" * 10_240), twin_on=RAW),
+    Case("tz-10kb", "a `timeZone` of 10 KB", in_tz("Zone/" + "x" * 10_240), twin_on=RAW,
+         thank_you=None),
     Case("tz-no-description", "`timeZone: (no TZ description)`", in_tz("(no TZ description)"),
-         twin_on=RAW),
+         twin_on=RAW, thank_you=None),
     Case("tz-europe", "`timeZone: Europe` (a folder of tzdata)", in_tz("Europe"), twin_on=RAW,
          known="the Google provider lets ZoneInfo('Europe') raise IsADirectoryError:"
                " the source fails"),
@@ -736,7 +741,7 @@ GOOGLE: list[Case] = [
          twin_on=RAW),
     Case("syncd-shaped-id", "an interview whose id has syncd's form (32 hex digits)",
          lambda s: [event(s, id="0123456789abcdef0123456789abcdef", summary=s.title)]),
-    Case("duplicate-icaluid", "one iCalUID at two events, two hours apart", twice, followups=4),
+    Case("duplicate-uid", "one iCalUID at two events, two hours apart", twice, followups=4),
     Case("no-id", "no `id`", gone(id=None), SKIPPED, warning="no id", twin_on=RAW),
     Case("id-10kb", "an id of 10 KB", gone(id=lambda s: s.tag + "event" + "v" * 10_240),
          twin_on=RAW),
