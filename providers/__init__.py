@@ -116,6 +116,7 @@ class Provider(Protocol):
 _REGISTRY = {
     "caldav": "providers.caldav",
     "google": "providers.google",
+    "outlook": "providers.outlook",
 }
 
 SourceFinder = Callable[["click.Context", str], "SourceConfig"]
@@ -123,6 +124,10 @@ SourceFinder = Callable[["click.Context", str], "SourceConfig"]
 
 
 def _no_notes(_source: SourceConfig) -> list[str]:
+    return []
+
+
+def _no_config_notes(_source: SourceConfig, _config: Config) -> list[str]:
     return []
 
 
@@ -144,6 +149,8 @@ class ProviderKind:
     open: Callable[[SourceConfig, Config], Provider]  # imports the provider module, then opens
     # What ``syncd config check`` notes (valid, but will not work yet here): "key: why" lines.
     notes: Callable[[SourceConfig], list[str]] = _no_notes
+    # The same about the source with the rest of the config (what the service cannot hold).
+    config_notes: Callable[[SourceConfig, Config], list[str]] = _no_config_notes
     # Folders the daemon writes besides its state folder (the systemd unit makes them writable).
     writable: Callable[[SourceConfig], list[Path]] = _no_paths
     # ``syncd auth <name>``: the command, given how to find the named source; None: no auth step.

@@ -1,8 +1,7 @@
 """The command line: parses arguments, calls the rest, turns errors into exit codes.
 
-Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors
-become one line on stderr in one place, ``SyncdGroup.invoke``; a command simply
-raises ``syncd.errors`` types.
+Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors become
+one line on stderr in one place, ``SyncdGroup.invoke``: a command raises them.
 
 Adding a command: a function decorated with ``@main.command()`` (or a group's),
 taking ``click.Context`` with ``@click.pass_context`` and calling
@@ -165,7 +164,9 @@ def config_notes(config: Config) -> list[str]:
     if config.interval < QUOTA_INTERVAL:
         notes.append("interval: under 30s spends API quota")
     for number, source in enumerate(config.sources, 1):
-        notes += [f"[sources.{number}] {note}" for note in get_kind(source.kind).notes(source)]
+        kind = get_kind(source.kind)
+        found = [*kind.notes(source), *kind.config_notes(source, config)]
+        notes += [f"[sources.{number}] {note}" for note in found]
     return notes
 
 
@@ -373,13 +374,27 @@ def service_group() -> None:
 
 @service_group.command("install")
 @click.option("--now", "start", is_flag=True, help="Also enable and start it.")
+@click.option(
+    "--instance",
+    metavar="NAME",
+    default="",
+    help="Install the template unit syncd@.service and enable syncd@NAME, which reads"
+    " $XDG_CONFIG_HOME/syncd/NAME.toml (one daemon per config; docs/deploy.md).",
+)
 @config_option
 @click.pass_context
-def service_install_command(ctx: click.Context, start: bool) -> None:
+def service_install_command(ctx: click.Context, start: bool, instance: str) -> None:
     """Write the systemd user unit for this syncd, reload systemd, optionally start it."""
-    from syncd.service import install
+    from syncd.service import install, install_instance
 
-    config = load_from_context(ctx)
-    config_path = config.path.resolve() if config.path else None
-    for line in install(config, config_path, start=start):
+    if instance and ctx.ensure_object(CliState).config_option is not None:
+        raise ConfigError(
+            "service install", "--instance", "it reads NAME.toml: give --config or --instance"
+        )
+    if instance:
+        done = install_instance(instance, start=start)
+    else:
+        config = load_from_context(ctx)
+        done = install(config, config.path.resolve() if config.path else None, start=start)
+    for line in done:
         click.echo(line)

@@ -245,11 +245,13 @@ SOURCE = Section(
 def _read_source(table: Mapping[str, Any], section: str, file: str, kinds: Kinds) -> SourceConfig:
     kind = table.get("kind")
     spec = kinds.get(kind) if isinstance(kind, str) else None
+    owners: dict[str, list[str]] = {}  # a key of other kinds -> those kinds
+    for other, other_spec in kinds.items():
+        for key in other_spec.keys if other_spec is not spec else ():
+            owners.setdefault(key, []).append(other)
     elsewhere = {
-        key: f"not a key of a {kind} source ({key} is for {other} sources)"
-        for other, other_spec in kinds.items()
-        if other_spec is not spec
-        for key in other_spec.keys
+        key: f"not a key of a {kind} source ({key} is for {' and '.join(others)} sources)"
+        for key, others in owners.items()
     }
     if spec is None:  # kind missing or wrong: say so below, after any typo
         allowed = [*SOURCE.keys, *(key for s in kinds.values() for key in s.keys)]

@@ -28,7 +28,7 @@ from syncd.facts import (
     split_phone,
     status_heard_back,
 )
-from syncd.model import CalendarEvent, Interview
+from syncd.model import CalendarEvent, Interview, When
 from syncd.people import People, address, attendees, text, texts
 from syncd.titles import company_and_role, fold, has_keyword, title_says_remote
 
@@ -203,6 +203,22 @@ def _in_window(
     return (known or end >= now_utc - rules.lookback) and start <= now_utc + rules.lookahead
 
 
+def _end(event: CalendarEvent) -> When:
+    """The end follow-ups are planned from: the event's, unless it lies before the start or
+    is of another kind (a time against an all-day date); then the start's (a day after an
+    all-day start), as the CalDAV provider reads DTEND. A thank-you before the interview
+    was planned from an end a day before its start."""
+    start, end = event.start, event.end
+    timed = isinstance(start, dt.datetime)
+    if isinstance(end, dt.date) and isinstance(end, dt.datetime) == timed:
+        try:
+            if end >= start:
+                return end
+        except TypeError:  # a naive time against an aware one: taken as it is
+            return end
+    return start if timed else start + dt.timedelta(days=1)
+
+
 def _instant(value: object, tz: ZoneInfo) -> dt.datetime | None:
     """A time as a UTC instant: naive times and all-day dates (midnight) in ``tz``."""
     if isinstance(value, dt.datetime):
@@ -258,7 +274,7 @@ def _interview(
         key=event.key,
         title=title,
         start=event.start,
-        end=event.end,
+        end=_end(event),
         company=company,
         role=facts.get("role") or title_role,
         contact=contact or people.contact(),
@@ -285,7 +301,8 @@ def _interview(
 _FACTS = ("company", "role", "contact", "contact_phone", "agency", "agency_contact", "agency_phone")
 # Control characters (C0, DEL, C1) are never copied into a follow-up: a terminal or a
 # server reading it back would obey or choke on them. Tabs and line breaks become spaces.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Nor are lone surrogates (JSON's "\ud800"): no UTF-8 holds them, and the write failed.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BREAKS = re.compile(r"[\t\n\r]")
 
 

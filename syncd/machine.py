@@ -41,7 +41,24 @@ def _xdg(variable: str, fallback: Callable[[str], Path]) -> Path:
 
 
 def default_state_dir() -> str:
+    """$SYNCD_STATE_DIR when it is an absolute path (the template unit gives each
+    instance its own), else $XDG_STATE_HOME/syncd, else platformdirs' state folder."""
+    chosen = os.environ.get("SYNCD_STATE_DIR", "")
+    if os.path.isabs(chosen):
+        return chosen
     return str(_xdg("XDG_STATE_HOME", platformdirs.user_state_path))
+
+
+def instance_state_dir(instance: str) -> Path:
+    """The state folder of the template unit's instance ``instance``: syncd-NAME beside
+    the default one (what ``syncd@NAME`` is given as $SYNCD_STATE_DIR)."""
+    return _xdg("XDG_STATE_HOME", platformdirs.user_state_path).with_name(f"syncd-{instance}")
+
+
+def instance_config_path(instance: str) -> Path:
+    """The config of the template unit's instance ``instance``: NAME.toml beside the
+    default config (what ``syncd@NAME`` reads)."""
+    return _xdg("XDG_CONFIG_HOME", platformdirs.user_config_path) / f"{instance}.toml"
 
 
 def resolve_config_path(option: str | None) -> Path:

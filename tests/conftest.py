@@ -229,3 +229,18 @@ def google_fake() -> Iterator[object]:
 
     with FakeGoogleCalendar() as fake:
         yield fake
+
+
+@pytest.fixture
+def outlook_fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A fake Microsoft Graph and sign-in on https://127.0.0.1 for this test alone, its
+    certificate trusted through REQUESTS_CA_BUNDLE (as MSAL and syncd's HTTP read it).
+
+    Yields a ``fakes.graph_fake.FakeGraph`` (imported here: CalDAV-only runs never load
+    MSAL).
+    """
+    from fakes.graph_fake import FakeGraph
+
+    with FakeGraph() as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))
+        yield fake

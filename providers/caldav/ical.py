@@ -115,12 +115,18 @@ def parse_object(
     descriptions are read one character past their limits (the core cuts them
     and says so); an object that takes more than OBJECT_SECONDS of CPU to read
     gives nothing, with one warning. Raises ObjectError when the text is not
-    iCalendar at all.
+    iCalendar at all, or has more than OBJECT_LINES lines.
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     text, left_out = datelists.bounded(unfold(text), start, end)
     if left_out:  # past the series' first instances: the core says so, if it matters
         log.debug("%s: %d RDATE and EXDATE values left out", resource, left_out)
+    lines = text.count("\n")
+    if lines > limits.OBJECT_LINES:  # parsing alone would take seconds
+        raise ObjectError(
+            f"{limits.shown(resource, 200)}: {lines:,} lines, more than the"
+            f" {limits.OBJECT_LINES:,} syncd reads of one object"
+        )
     parsed = read_calendar(text, resource)
     readable: list[icalendar.Component] = []
     # What can run away (dateutil's zones and rules) runs within a CPU budget.
@@ -173,7 +179,8 @@ def _readable(
             unresolved.setdefault(tzid, (reason, _describe(vevent)))
         readable.append(vevent)
     for tzid, (reason, event) in unresolved.items():
-        log.warning("%s: VEVENT %s: %s %r, read in %s", resource, event, reason, tzid, tz)
+        shown = limits.shown(tzid, 80)  # anyone's text: a TZID can be 10 KB of escapes
+        log.warning("%s: VEVENT %s: %s %r, read in %s", resource, event, reason, shown, tz)
     return cal
 
 

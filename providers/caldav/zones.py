@@ -24,6 +24,7 @@ import x_wr_timezone
 from dateutil.rrule import rrulestr
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+from icalendar.timezone.zoneinfo import ZONEINFO
 
 from providers.caldav.budget import cpu_budget
 from syncd import limits
@@ -31,6 +32,22 @@ from syncd import limits
 # "/mozilla.org/20050126_1/Europe/Berlin" means Europe/Berlin; icalendar says so
 # with a UserWarning on every read, which would flood a daemon's log.
 warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
+
+
+class _Tzdata(ZONEINFO):
+    """icalendar's zone lookup, with a TZID that names a folder of tzdata ("Europe",
+    "America/Argentina") or goes through a file ("Europe/London/x") taken as unknown:
+    zoneinfo raises an OSError there (IsADirectoryError), which icalendar lets
+    through, and one such TZID made its whole object unreadable."""
+
+    def timezone(self, name: str) -> dt.tzinfo | None:
+        try:
+            return super().timezone(name)
+        except OSError:
+            return None
+
+
+icalendar.timezone.tzp.use(_Tzdata())
 
 _UTC = zoneinfo.ZoneInfo("UTC")
 DATETIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
@@ -170,7 +187,7 @@ def standardise(cal: icalendar.Calendar) -> tuple[icalendar.Calendar, str]:
     zone = zone_by_name(str(name))
     del cal["X-WR-TIMEZONE"]  # recurring_ical_events must not apply it a second time
     if zone is None:
-        return cal, f"unknown X-WR-TIMEZONE {str(name)!r} ignored"
+        return cal, f"unknown X-WR-TIMEZONE {limits.shown(str(name), 80)!r} ignored"
     return x_wr_timezone.to_standard(cal, timezone=zone), ""
 
 

@@ -66,7 +66,7 @@ def event_of(item: Mapping[str, Any], calendar: str, me: frozenset[str]) -> Cale
         status=_str(item.get("status")) or "confirmed",
         attendees=tuple(_person(a, me) for a in _list(item.get("attendees")) if _is_map(a)),
         organizer=_person(organizer, me) if _is_map(organizer) and organizer else None,
-        conference=bool(item.get("hangoutLink") or item.get("conferenceData")),
+        conference=_conference(item),
         etag=_str(item.get("etag")),
         resource=key,
         markers=markers_of(item),
@@ -211,5 +211,15 @@ def _zone(name: str | None) -> dt.tzinfo:
         return dt.UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a folder
         return dt.UTC
+
+
+def _conference(item: Mapping[str, Any]) -> bool:
+    """Whether the event has a video call: a Meet link, or conference data with an
+    entry point (as Google writes it; anything else in its place says nothing)."""
+    link = item.get("hangoutLink")
+    points = _mapping(item.get("conferenceData")).get("entryPoints")
+    return (isinstance(link, str) and bool(link)) or any(
+        _is_map(p) and isinstance(p.get("uri"), str) and p.get("uri") for p in _list(points)
+    )

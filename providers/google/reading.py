@@ -72,7 +72,7 @@ def zone_of(resource: Mapping[str, Any], source: str) -> str:
         return ""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a folder
         calendar = limits.shown(str(resource.get("id", "?")), 120)
         log.info("%s: calendar %s: unknown time zone %r; ignored", source, calendar, name[:64])
         return ""

@@ -18,7 +18,7 @@ from dav_servers import SERVERS
 
 from contract.setups import MemorySetUp, SetUp
 
-SETUPS = ("memory", "radicale", "xandikos", "google", *SERVERS)
+SETUPS = ("memory", "radicale", "xandikos", "google", "outlook", *SERVERS)
 
 
 def _open(name: str, request: pytest.FixtureRequest, folder: Path) -> SetUp:
@@ -28,6 +28,10 @@ def _open(name: str, request: pytest.FixtureRequest, folder: Path) -> SetUp:
         from contract.google_setup import GoogleSetUp  # loads the Google client only when used
 
         return GoogleSetUp(request.getfixturevalue("google_fake"), folder)
+    if name == "outlook":
+        from contract.outlook_setup import OutlookSetUp  # loads MSAL only when used
+
+        return OutlookSetUp(request.getfixturevalue("outlook_fake"), folder)
     from contract.dav_setup import DavSetUp
 
     # Radicale runs with its rights file: the read-only case is its own access rule.

@@ -44,7 +44,7 @@ from providers.caldav.ical import unescape
 
 LONDON = ZoneInfo("Europe/London")
 PASSWORD_ENV = "SYNCD_E2E_PASSWORD"
-BACKENDS = ("radicale", "xandikos", "google", *PACKAGED)
+BACKENDS = ("radicale", "xandikos", "google", "outlook", *PACKAGED)
 
 
 def open_backend(
@@ -54,6 +54,10 @@ def open_backend(
     a CalDAV server's password in $PASSWORD_ENV, where the configs name it."""
     if name == "google":
         return GoogleBackend(request.getfixturevalue("google_fake"))
+    if name == "outlook":
+        from outlook_backend import OutlookBackend
+
+        return OutlookBackend(request.getfixturevalue("outlook_fake"))
     server: DavServer = request.getfixturevalue(name)
     monkeypatch.setenv(PASSWORD_ENV, server.password)
     return DavBackend(server)
@@ -71,6 +75,10 @@ def open_account(
         fake = request.getfixturevalue("google_fake")
         fake.change_calendar(fake.account, time_zone="Europe/London")  # a user in London
         return GoogleBackend(fake)
+    if name == "outlook":
+        from outlook_backend import OutlookBackend
+
+        return OutlookBackend(request.getfixturevalue("outlook_fake"))
     if name == "radicale":
         shared: DavServer = request.getfixturevalue("radicale_rights")
         login = f"u{uuid.uuid4().hex[:10]}"

@@ -31,7 +31,7 @@ LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 
 def source(backend: Backend) -> str:
     """The name of the backend's source in the configs (backends.py)."""
-    return "gmail" if backend.name == "google" else "dav"
+    return {"google": "gmail", "outlook": "outlook"}.get(backend.name, "dav")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +193,7 @@ def event_writes(backend: Backend) -> int:
     writes = ("PUT", "DELETE", "POST", "PATCH")
     counts = backend.requests()
     return sum(n for key, n in counts.items() if key.split()[0] in writes
-               and (backend.name != "google" or "/events" in key))  # fmt: skip
+               and (backend.name not in ("google", "outlook") or "/events" in key))  # fmt: skip
 
 
 # -- 1. an interview on a calendar the account may only read
@@ -570,9 +570,10 @@ def test_7_a_token_without_calendar_creation_works_until_a_target_calendar_is_se
     person.config.write_text(person.config.read_text() + beside)
     ran = person.sync(code=1)
 
-    assert ran.said == [
+    assert ran.said == [  # the command to run, with the --config this run was given
         "gmail: target_calendar is set, but its token may not create calendars"
-        " (calendar.app.created); authorize it again, run: syncd auth google gmail"
+        " (calendar.app.created); authorize it again,"
+        f" run: syncd --config {person.config} auth google gmail"
     ]
     assert "work: did create 3, update 0, delete 0" in ran.out
     assert list(by_interview(work).values()) == [expected(TUESDAY, 14)]

@@ -256,7 +256,7 @@ def test_a_refused_google_token_is_never_printed(fake, google_source):
     status = syncd(google_source.config, "status", env=google_env())
 
     assert ran.code == 1
-    assert "syncd auth google gmail" in ran.stderr
+    assert f"syncd --config {google_source.config} auth google gmail" in ran.stderr
     everything = (
         ran.text + status.text + left_in(google_source.state, but=[google_source.token_file])
     )

@@ -265,6 +265,11 @@ class FakeGoogleCalendar:
         stored = self.store.insert(calendar_id, event, trusted=True)
         return self._rendered(calendar_id, stored)
 
+    def add_raw_event(self, calendar_id: str, item: Any) -> str:
+        """List ``item`` as it is, checked by nothing (what a broken or hostile server could
+        send), in every listing of the calendar from now on; its key. Only listings show it."""
+        return self.store.insert_raw(calendar_id, item)
+
     def modify_event(
         self, calendar_id: str, event_id: str, changes: dict[str, Any]
     ) -> dict[str, Any]:

@@ -23,6 +23,9 @@ Behaviour follows the Events reference and the sync guide:
   the listing states that ``accessRole``.
 - calendarList: hidden entries with ``showHidden``, lost calendars with
   ``showDeleted`` (``deleted: true``); an incremental read has both.
+- Items kept raw (``add_raw_event``: what a broken or hostile server could send)
+  come last in every full listing, and in an incremental one after they were added,
+  as they are: no window, filter or expansion applies to them.
 """
 
 from __future__ import annotations
@@ -265,7 +268,8 @@ class Lister:
             chosen.sort(key=lambda pair: (filters.start_of(pair[0], cal), pair[0]["id"]))
         elif order == "updated":
             chosen.sort(key=lambda pair: (pair[0]["updated"], pair[0]["id"]))
-        return [self.render(cal, resource, out_zone, minimal=m) for resource, m in chosen]
+        rendered = [self.render(cal, resource, out_zone, minimal=m) for resource, m in chosen]
+        return rendered + [copy.deepcopy(raw.resource) for raw in cal.raw.values()]
 
     def _candidates(
         self, cal: Calendar, stored: StoredEvent, single: bool, time_max: datetime | None
@@ -312,6 +316,7 @@ class Lister:
                 minimal = member.cancelled and not show_deleted
                 if filters.matches_filters(member.resource, params):
                     items.append(self.render(cal, member.resource, out_zone, minimal=minimal))
+        items += [copy.deepcopy(raw.resource) for raw in cal.raw.values() if raw.change > since]
         return items
 
     # -- tokens and pages ------------------------------------------------------------------

@@ -45,6 +45,9 @@ class Calendar:
     access_role: str = "owner"  # the account's: google_accounts says what each allows
     hidden: bool = False  # hidden from the user's calendar list
     summary_override: str = ""  # the user's own name for a calendar shared with them
+    # Items listed as they are, checked by nothing (add_raw_event): what a broken or
+    # hostile server could send. Only listings show them.
+    raw: dict[str, StoredEvent] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -541,3 +541,12 @@ def test_describe_keeps_an_unset_zone_unset(text: str) -> None:
     again = parse_config(tomllib.loads(describe(config, KINDS)), "described", KINDS)
     assert again == config
     assert again.zone_origin == config.zone_origin
+
+
+def test_state_dir_from_syncd_state_dir_when_absolute(monkeypatch: pytest.MonkeyPatch) -> None:
+    # what the template unit gives each instance
+    monkeypatch.setenv("SYNCD_STATE_DIR", "/srv/syncd-alice")
+    assert parse_config({}, "x", KINDS).state_dir == Path("/srv/syncd-alice")
+    monkeypatch.setenv("SYNCD_STATE_DIR", "relative")  # ignored: the XDG default
+    monkeypatch.setenv("XDG_STATE_HOME", "/xdg-state")
+    assert parse_config({}, "x", KINDS).state_dir == Path("/xdg-state/syncd")

@@ -35,7 +35,7 @@ def error_of(text: str) -> str:
 
 def test_every_kind_is_registered_once_under_its_own_name() -> None:
     found = kinds()
-    assert list(found) == ["caldav", "google"]
+    assert list(found) == ["caldav", "google", "outlook"]
     for name, kind in found.items():
         assert isinstance(kind, ProviderKind)
         assert kind.name == name
@@ -44,11 +44,11 @@ def test_every_kind_is_registered_once_under_its_own_name() -> None:
 
 def test_an_unknown_kind_names_the_known_ones() -> None:
     with pytest.raises(LookupError) as caught:
-        get_kind("outlook")
-    assert str(caught.value) == 'unknown kind "outlook"; known kinds: caldav, google'
+        get_kind("exchange")
+    assert str(caught.value) == 'unknown kind "exchange"; known kinds: caldav, google, outlook'
 
 
-@pytest.mark.parametrize("name", ["caldav", "google"])
+@pytest.mark.parametrize("name", ["caldav", "google", "outlook"])
 def test_each_kind_declares_its_keys_and_the_frozen_class_they_fill(name: str) -> None:
     section = get_kind(name).config
     assert section.cls is not None and dataclasses.is_dataclass(section.cls)
@@ -76,10 +76,19 @@ def test_the_kinds_keys_are_their_own() -> None:
         "ca_file",
         "verify",
     ]
+    assert list(get_kind("outlook").config.keys) == [
+        "client_id",
+        "token_file",
+        "tenant",
+        "authority",
+        "api_endpoint",
+        "timeout",
+    ]
 
 
-def test_only_google_has_an_auth_step() -> None:
-    assert [name for name, kind in kinds().items() if kind.auth is not None] == ["google"]
+def test_only_google_and_outlook_have_an_auth_step() -> None:
+    found = [name for name, kind in kinds().items() if kind.auth is not None]
+    assert found == ["google", "outlook"]
 
 
 def test_open_provider_goes_through_the_kind(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,14 +174,15 @@ def test_the_factory_builds_what_the_loader_builds() -> None:
 def test_a_key_of_another_kind_is_refused_by_name() -> None:
     assert error_of(CALDAV + 'token_file = "/x.json"\n') == (
         "test.toml: [sources.1] token_file: not a key of a caldav source"
-        " (token_file is for google sources)"
+        " (token_file is for google and outlook sources)"
     )
 
 
 def test_an_unknown_kind_lists_the_registered_ones() -> None:
-    text = '[[sources]]\nname = "x"\nkind = "outlook"\n'
+    text = '[[sources]]\nname = "x"\nkind = "exchange"\n'
     assert error_of(text) == (
-        'test.toml: [sources.1] kind: unknown kind "outlook", expected one of: caldav, google'
+        'test.toml: [sources.1] kind: unknown kind "exchange", expected one of: caldav,'
+        " google, outlook"
     )
 
 
