@@ -22,11 +22,6 @@ _DAVICAL_TOKEN_TIME = (
     "lists that write again (here one object more, fetched again though unchanged); "
     "providers/caldav would need to know the etags read with the token"
 )
-_DELETED_CALENDAR_PUT = (
-    "a PUT into a deleted calendar is answered {status}, not 404 or 409: the provider "
-    "reports {error}, not NotFoundError (providers/caldav: tell a vanished calendar by a "
-    "PROPFIND of it when a create is refused)"
-)
 _CTAG_OWN_WRITES = (
     "sabre/dav 1.8 has no sync-collection; on the ctag/etag fallback the pass after "
     "syncd's own writes finds the ctag they moved and costs 3 PROPFINDs per calendar (the "
@@ -41,10 +36,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
         _DAVICAL_UNKNOWN_TOKEN,
     ("test_contract_reading", "test_the_token_is_taken_before_the_content", "davical"):
         _DAVICAL_TOKEN_TIME,
-    ("test_contract_writing", "test_create_in_a_deleted_calendar_is_not_found", "cyrus"):
-        _DELETED_CALENDAR_PUT.format(status="403", error="RefusedError"),
-    ("test_contract_writing", "test_create_in_a_deleted_calendar_is_not_found", "davical"):
-        _DELETED_CALENDAR_PUT.format(status="405", error="a ProviderError"),
     # the scenario suite
     ("test_scenarios", "test_2_a_second_pass_is_one_read_and_writes_nothing", "davical"):
         _DAVICAL_TOKEN_TIME,
