@@ -9,9 +9,15 @@ The list: ONE depth-1 PROPFIND of the calendar home (``homexml.CALENDAR_LIST_BOD
 reads every calendar's name, the account's privileges there (RFC 3744
 current-user-privilege-set), its zone (RFC 4791 calendar-timezone, RFC 7809
 calendar-timezone-id) and the components it takes. RFC 6638's default calendar
-comes in that same answer when the scheduling inbox is inside the home; a server
-whose inbox lies elsewhere (Xandikos) costs one depth-0 PROPFIND of the inbox,
-asked again only while the inbox states a default. Never a request per calendar.
+comes in that same answer when the scheduling inbox is inside the home and says
+it there; a server whose inbox lies elsewhere (Xandikos), or that states the
+default only to a depth-0 PROPFIND of the inbox (Cyrus answers it 404 in the
+listing), costs one depth-0 PROPFIND of the inbox, asked again only while the
+inbox states a default. A server that withholds calendar-timezone from the
+listing but gives it to a depth-0 PROPFIND of the calendar (DAViCal) costs one
+such PROPFIND of the main calendar, when the listing lacks its zone; once that
+comes back without a zone too, it is not asked again. Never a request per
+calendar.
 
 The rules (docs/providers.md, section 4):
 - ``writable``: the privilege set holds ``all`` or ``write``, or ``write-content``
@@ -72,6 +78,7 @@ class Home:
         self._principal: Principal | None = None
         self._home = ""  # the calendar home's URL
         self._inbox = ""  # the inbox's URL while it may state a default calendar
+        self._zones_withheld = True  # False once a calendar's own PROPFIND said no zone either
 
     @property
     def principal(self) -> Principal:
@@ -88,10 +95,10 @@ class Home:
         listing = self._propfind(self._home, homexml.CALENDAR_LIST_BODY, "1")
         parsed = _parsed(homexml.parse_calendar_list, listing)
         default = parsed.default
-        if not parsed.inbox_seen and self._inbox:
+        if not default and self._inbox:
             default = self._inbox_default()
         found = [info for info in map(self._info, parsed.calendars) if info is not None]
-        return mark_default(found, default)
+        return self._main_zone(mark_default(found, default))
 
     # -- discovery
 
@@ -127,6 +134,24 @@ class Home:
         if not default:
             self._inbox = ""
         return default
+
+    def _main_zone(self, calendars: list[CalendarInfo]) -> list[CalendarInfo]:
+        """The calendars, the main one with its zone asked of it at depth 0 when the listing
+        lacks it (and the server has not shown that it has none to give)."""
+        main = next((c for c in calendars if c.default), None)
+        if main is None or main.zone or not self._zones_withheld:
+            return calendars
+        try:
+            answer = self._propfind(main.id, homexml.CALENDAR_ZONE_BODY, "0")
+            timezone, timezone_id = homexml.parse_calendar_zone(answer)
+        except (ProviderError, davxml.MalformedResponse) as exc:
+            log.info("%s: no zone from the main calendar (%s)", self.http.source.name, exc)
+            timezone, timezone_id = "", ""
+        zone = zones.calendar_zone(timezone, timezone_id)
+        if not zone:
+            self._zones_withheld = False
+            return calendars
+        return [dataclasses.replace(c, zone=zone) if c is main else c for c in calendars]
 
     # -- helpers
 

@@ -43,21 +43,4 @@ KNOWN: dict[tuple[str, str, str], str] = {
         _CTAG_OWN_WRITES,
     ("test_scenarios", "test_9_a_target_calendar_is_created_and_holds_the_follow_ups",
      "sabredav"): _CTAG_OWN_WRITES,
-    # the scenarios of accounts with more than one calendar
-    ("test_scenarios_accounts", "test_1_a_read_only_calendar_blocks_nothing_and_is_never_written",
-     "cyrus-main calendar"): (
-        "Cyrus states its default calendar (the inbox's schedule-default-calendar-URL) only "
-        "to a depth-0 PROPFIND of the inbox and answers it 404 in the depth-1 listing of the "
-        "calendar home, where syncd reads it when the inbox is inside the home: syncd takes "
-        "the first writable calendar of the listing (ordered by name) for the main one, here "
-        "the test's, not Cyrus's Default (providers/caldav: ask the inbox at depth 0 then)"
-    ),
-    ("test_scenarios_accounts",
-     "test_5_with_timezone_unset_the_calls_follow_the_calendars_zone_not_the_machines",
-     "davical"): (
-        "DAViCal keeps a calendar's calendar-timezone (PROPPATCH) and gives it in a depth-0 "
-        "PROPFIND of the calendar, but answers it 404 in the depth-1 PROPFIND of the "
-        "calendar home, the one listing the provider reads zones from: the calls follow "
-        "the machine's zone (providers/caldav: ask such a calendar at depth 0)"
-    ),
 }  # fmt: skip
