@@ -137,7 +137,7 @@ class DavProvider:
             if listing is None:
                 log.info("%s: %s: sync token refused, reading it whole", self.source.name, url)
         elif isinstance(state, tokens.CtagState) and token:
-            listing = self.reports.ctag_changes(url, collection, token, state)
+            listing = self.reports.ctag_changes(url, collection, token, state, known or {})
         full = listing is None
         if listing is None:
             whole = self._read_window(calendar, url, known or {}, scope)

@@ -3,8 +3,10 @@
 - ``sync``: RFC 6578 sync-collection (sync-level 1, Depth 0), following a
   truncated answer (507, section 3.6) with the token it came with.
 - ``ctag_changes`` / ``ctag_listing``: the fallback for servers without it: a
-  depth-0 PROPFIND for the ctag, and when it moved, a depth-1 PROPFIND for every
-  etag, compared with the hashes kept in the token.
+  depth-0 PROPFIND for the ctag, and when it moved, one depth-1 PROPFIND for the
+  ctag and every etag, compared with the hashes kept in the token. When syncd
+  itself wrote there since the token (an etag it holds is not the token's), the
+  ctag has moved for sure: the depth-1 PROPFIND alone.
 - ``multiget``: calendar-multiget REPORTs (RFC 4791 7.9) of MULTIGET_CHUNK hrefs. An
   answer that cannot be read whole (one object's data holds a character XML
   cannot carry; the answer is past ``syncd.limits.ANSWER_BYTES``) is asked for
@@ -23,7 +25,7 @@ import dataclasses
 import datetime as dt
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from providers.caldav import davxml, tokens
@@ -97,22 +99,33 @@ class Reports:
         return Listing(members, deleted, tokens.sync_token(token))
 
     def ctag_changes(
-        self, url: str, collection: str, token: str, state: tokens.CtagState
+        self,
+        url: str,
+        collection: str,
+        token: str,
+        state: tokens.CtagState,
+        known: Mapping[str, str],
     ) -> Listing:
-        """Changes since a ``ctag:`` token; one PROPFIND when the ctag has not moved."""
-        if state.ctag is not None and self.ctag(url) == state.ctag:
+        """Changes since a ``ctag:`` token; one PROPFIND when nothing changed, one when only
+        syncd wrote there since (``known``: the etags it holds of its writes)."""
+        unsure = state.ctag is not None and not _written_since(state, known)
+        if unsure and self.ctag(url) == state.ctag:
             return Listing((), (), token)
         return self.ctag_listing(url, collection, state)
 
     def ctag_listing(self, url: str, collection: str, state: tokens.CtagState | None) -> Listing:
-        """Members whose etag changed since ``state`` (all of them without one)."""
-        ctag = self.ctag(url)  # first: a change during the listing shows next time
-        body = davxml.propfind_body("getetag", "resourcetype")
+        """Members whose etag changed since ``state`` (all of them without one): one
+        depth-1 PROPFIND, the collection's ctag in the same answer."""
+        # The collection's own properties come first: a change during the listing
+        # shows in the ctag next time.
+        body = davxml.propfind_body("getctag", "getetag", "resourcetype")
         headers = {**davxml.XML_HEADERS, "Depth": "1"}
         response = self.http.send("PROPFIND", url, body, headers, what=_reading(url))
         if response.status_code != 207 or not davxml.found(response.content):
             raise self.calendar_error(response, url)
         members = _parsed(url, lambda: davxml.parse_members(response.content, collection))
+        tag = davxml.property_tag("getctag")
+        ctag = _parsed(url, lambda: davxml.parse_property(response.content, tag)) or None
         token = tokens.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
         if state is None:
             return Listing(tuple(members), (), token)
@@ -286,6 +299,11 @@ class Reports:
             raise self.http.fail(response, what)
         tag = davxml.property_tag(name)
         return _parsed(url, lambda: davxml.parse_property(response.content, tag)) or None
+
+
+def _written_since(state: tokens.CtagState, known: Mapping[str, str]) -> bool:
+    """Whether an object syncd holds as written has an etag the token does not know."""
+    return any(state.etags.get(r) != tokens.etag_hash(e) for r, e in known.items() if e)
 
 
 def _reading(url: str) -> str:

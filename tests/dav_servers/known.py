@@ -22,14 +22,6 @@ _DAVICAL_TOKEN_TIME = (
     "lists that write again (here one object more, fetched again though unchanged); "
     "providers/caldav would need to know the etags read with the token"
 )
-_CTAG_OWN_WRITES = (
-    "sabre/dav 1.8 has no sync-collection; on the ctag/etag fallback the pass after "
-    "syncd's own writes finds the ctag they moved and costs 3 PROPFINDs per calendar (the "
-    "ctag, the ctag again at the head of the listing, the depth-1 etags), not one; the "
-    "idle passes after it cost the one ctag PROPFIND docs/providers.md says "
-    "(providers/caldav)"
-)
-
 KNOWN: dict[tuple[str, str, str], str] = {
     # the provider contract suite
     ("test_contract_reading", "test_a_refused_token_gives_a_full_read", "davical"):
@@ -39,8 +31,4 @@ KNOWN: dict[tuple[str, str, str], str] = {
     # the scenario suite
     ("test_scenarios", "test_2_a_second_pass_is_one_read_and_writes_nothing", "davical"):
         _DAVICAL_TOKEN_TIME,
-    ("test_scenarios", "test_2_a_second_pass_is_one_read_and_writes_nothing", "sabredav"):
-        _CTAG_OWN_WRITES,
-    ("test_scenarios", "test_9_a_target_calendar_is_created_and_holds_the_follow_ups",
-     "sabredav"): _CTAG_OWN_WRITES,
 }  # fmt: skip
