@@ -8,7 +8,11 @@ objects with an event near the window by one calendar-query with a time-range
 (where a server refuses either, it lists every object and multigets them all).
 Servers without sync-collection fall back to ctag/etag comparison
 (``providers.caldav.reports``), keeping the etags in the token
-(``providers.caldav.tokens``): the provider holds no state between passes.
+(``providers.caldav.tokens``): the provider holds no state between passes. A
+``sync:`` token also carries what was read as of it: an answer that lists the
+whole calendar for a token the server forgot (DAViCal) is told by it and read
+whole instead, and an object listed again unchanged is not fetched
+(``providers.caldav.stale``).
 Only objects that ``ical.may_matter`` lets through are parsed, and only their
 events overlapping the window [start, end) are returned (docs/providers.md).
 An object at ``<calendar>/<follow-up id>.ics`` stands for that follow-up's slot.
@@ -21,6 +25,7 @@ same string in events, deletions and writes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
@@ -29,7 +34,7 @@ from caldav.collection import Calendar
 from caldav.lib import error as caldav_error
 
 from providers import CalendarInfo, ChangeSet, ReadScope
-from providers.caldav import davxml, ical, tokens
+from providers.caldav import davxml, ical, stale, tokens
 from providers.caldav.home import Home
 from providers.caldav.objects import DavObjects, collection_url
 from providers.caldav.reports import Listing, NoSyncCollection, Reports
@@ -129,13 +134,15 @@ class DavProvider:
         collection = davxml.resource_of(url)
         state = tokens.decode(token, collection)
         listing: Listing | None = None
-        if isinstance(state, str) and self._sync_allowed(url):
+        if isinstance(state, tokens.SyncState) and self._sync_allowed(url):
             try:
-                listing = self.reports.sync(url, collection, state)
+                listing = self.reports.sync(url, collection, state.token)
             except NoSyncCollection:
                 self._no_sync.add(url)
             if listing is None:
                 log.info("%s: %s: sync token refused, reading it whole", self.source.name, url)
+            else:
+                listing = self._judged(url, listing, state)
         elif isinstance(state, tokens.CtagState) and token:
             listing = self.reports.ctag_changes(url, collection, token, state, known or {})
         full = listing is None
@@ -145,6 +152,23 @@ class DavProvider:
                 return whole
             listing = self._full_listing(url, collection)
         return self._changes(calendar, listing, full, known or {}, scope)
+
+    def _judged(self, url: str, listing: Listing, state: tokens.SyncState) -> Listing | None:
+        """The sync answer to ``state``'s token without the objects it lists again unchanged;
+        None when it lists the whole calendar instead of changes (``stale.judge``)."""
+        verdict = stale.judge(listing.members, listing.deleted, state.seen, state.token,
+                              listing.token)  # fmt: skip
+        if verdict.everything:
+            log.info(
+                "%s: %s: the server answered the sync token with the whole calendar (%s):"
+                " reading it whole",
+                self.source.name,
+                url,
+                verdict.why,
+            )
+            return None
+        members = tuple(m for m in listing.members if m.resource not in verdict.relisted)
+        return dataclasses.replace(listing, members=members, seen=state.seen)
 
     def _read_window(
         self,
@@ -175,7 +199,8 @@ class DavProvider:
                 unchanged.append(member.resource)
             else:
                 events.extend(self._events_of(calendar, fetched, scope) or ())
-        token = tokens.sync_token(server_token)
+        seen = tokens.Seen().updated((a.member.resource, a.member.etag) for a in answers)
+        token = tokens.sync_token(server_token, seen)
         return ChangeSet(tuple(events), (), token, True, tuple(unchanged))
 
     def _sync_allowed(self, url: str) -> bool:
@@ -212,16 +237,21 @@ class DavProvider:
         wanted = [m for m in listing.members if m.resource not in skip]
         events: list[CalendarEvent] = []
         deleted = list(listing.deleted)
+        read = [(m.resource, m.etag) for m in listing.members if m.resource in skip]
         for fetched in self.reports.multiget(collection_url(calendar.id), wanted):
             if fetched.gone:
                 deleted.append(fetched.member.resource)
                 continue
+            read.append((fetched.member.resource, fetched.member.etag))
             found = self._events_of(calendar, fetched, scope)
             if found:
                 events.extend(found)
             elif found is not None and not full:
                 deleted.append(fetched.member.resource)  # nothing of syncd's concern left there
-        return ChangeSet(tuple(events), tuple(deleted), listing.token, full, unchanged)
+        token = listing.token
+        if listing.seen is not None:
+            token = tokens.sync_token(token, listing.seen.updated(read, deleted))
+        return ChangeSet(tuple(events), tuple(deleted), token, full, unchanged)
 
     def _events_of(
         self, calendar: CalendarInfo, fetched: davxml.Fetched, scope: ReadScope

@@ -48,11 +48,17 @@ class NoSyncCollection(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Listing:
-    """What changed in a collection: members to fetch, deleted resources, the next token."""
+    """What changed in a collection: members to fetch, deleted resources, the next token.
+
+    A sync-collection listing holds the server's token and ``seen``, what was read as
+    of the token it answered (the provider makes the ``sync:`` token of both); a ctag
+    listing holds its whole ``ctag:`` token and no ``seen``.
+    """
 
     members: tuple[Member, ...]
     deleted: tuple[str, ...]
     token: str
+    seen: tokens.Seen | None = None
 
 
 class Reports:
@@ -62,7 +68,8 @@ class Reports:
         self.http = http
 
     def sync(self, url: str, collection: str, server_token: str) -> Listing | None:
-        """Changes since ``server_token`` (``""``: every member); None when the token is refused.
+        """Changes since ``server_token`` (``""``: every member), with the server's new token
+        (and an empty ``seen``); None when the token is refused.
 
         Raises NoSyncCollection when the server has no sync-collection here.
         """
@@ -96,7 +103,7 @@ class Reports:
             log.warning("%s: sync-collection answer still truncated, the rest comes next time", url)
         members = tuple(m for m in current.values() if m is not None)
         deleted = tuple(r for r, m in current.items() if m is None)
-        return Listing(members, deleted, tokens.sync_token(token))
+        return Listing(members, deleted, token, tokens.Seen())
 
     def ctag_changes(
         self,
