@@ -67,6 +67,7 @@ class DavProvider:
         self.use_query = True  # False: a full read fetches every object by multiget
         self._no_sync: set[str] = set()  # calendars whose server refused sync-collection
         self._no_query: set[str] = set()  # calendars whose server refused calendar-query
+        self._no_series: set[str] = set()  # ... the query for recurring events
         self._calendars: list[CalendarInfo] | None = None
         self.home = Home(http)
 
@@ -89,8 +90,11 @@ class DavProvider:
         return found
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
-        """The calendar of that display name or URL; created (MKCALENDAR) when missing."""
-        match = _find(self.list_calendars(), name)
+        """The calendar of that display name or URL; created (MKCALENDAR) when missing, and
+        then as the server lists it: at the URL asked, else the one new calendar of that
+        name (Zimbra and OX move a new calendar to a URL of their own)."""
+        before = self.list_calendars()
+        match = _find(before, name)
         if match is not None:
             return match
         if _is_url(name):
@@ -109,7 +113,12 @@ class DavProvider:
         url = str(created.url)
         log.debug('%s: created calendar "%s" at %s', self.source.name, name, url)
         path = davxml.resource_of(url)  # listed as the server spells it ("%20" for a space)
-        listed = next((c for c in self.list_calendars() if c.aliases[0] == path), None)
+        now = self.list_calendars()
+        listed = next((c for c in now if c.aliases[0] == path), None)
+        if listed is None:  # Zimbra, OX: the server put it elsewhere; the one new of that name
+            ids = {c.id for c in before}
+            new = [c for c in now if c.id not in ids and c.name == name]
+            listed = new[0] if len(new) == 1 else None
         return listed or CalendarInfo(url, name, (davxml.resource_of(url),))
 
     # -- reading
@@ -177,8 +186,9 @@ class DavProvider:
         known: Mapping[str, str],
         scope: ReadScope,
     ) -> ChangeSet | None:
-        """A full read as the collection's sync token and one calendar-query for the objects
-        near the window; None where the server offers either not (then list and multiget).
+        """A full read as the collection's sync token, one calendar-query for the objects
+        near the window and one for the recurring ones (``Reports.series``); None where
+        the server offers the token or the first query not (then list and multiget).
 
         The token comes first: what changes during the query comes again with it.
         """
@@ -191,6 +201,14 @@ class DavProvider:
         if answers is None:
             self._no_query.add(url)
             return None
+        if url not in self._no_series:
+            series = self.reports.series(url)
+            # None: refused; objects with no RRULE: the filter ignored (DAViCal sends all)
+            recurring = [a for a in series or () if "RRULE" in (a.data or "")]
+            if series is None or len(recurring) < len(series):
+                self._no_series.add(url)
+            have = {a.member.resource for a in answers}
+            answers += [a for a in recurring if a.member.resource not in have]
         events: list[CalendarEvent] = []
         unchanged = []
         for fetched in answers:

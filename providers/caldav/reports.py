@@ -13,10 +13,12 @@
   again in halves, down to single objects: the object that still cannot be read
   is skipped with one warning, every other one is read. When both halves of an
   answer too large are too large again, the server is to blame: the read fails.
-- ``sync_token`` and ``query``: a full read. The collection's DAV:sync-token by
-  PROPFIND, then one calendar-query REPORT (RFC 4791 7.8) with a VEVENT
-  time-range for the objects with an event in a window, leaving the rest on the
-  server (Radicale answers it from its cache of each item's span).
+- ``sync_token``, ``query`` and ``series``: a full read. The collection's
+  DAV:sync-token by PROPFIND, then one calendar-query REPORT (RFC 4791 7.8) with a
+  VEVENT time-range for the objects with an event in a window, leaving the rest on
+  the server (Radicale answers it from its cache of each item's span), and one
+  for the objects with a recurring VEVENT, for the servers whose time-range test
+  does not expand a series (SOGo).
 """
 
 from __future__ import annotations
@@ -233,8 +235,19 @@ class Reports:
     def query(self, url: str, start: dt.datetime, end: dt.datetime) -> list[Fetched] | None:
         """The objects with a VEVENT overlapping [start, end); None when the server will not
         answer a calendar-query here (then multiget is the way)."""
-        headers = {**davxml.XML_HEADERS, "Depth": "1"}
         body = davxml.calendar_query_body(start, end)
+        return self._query(url, body, "calendar-query", "fetching every object")
+
+    def series(self, url: str) -> list[Fetched] | None:
+        """The objects holding a recurring VEVENT (an RRULE), whenever it recurs; None when
+        the server will not say. For servers whose time-range test looks at a series'
+        first instance only (SOGo, Yahoo; Stalwart's all-day ones)."""
+        body = davxml.SERIES_QUERY_BODY
+        return self._query(url, body, "query for recurring events", "not asked again")
+
+    def _query(self, url: str, body: bytes, name: str, then: str) -> list[Fetched] | None:
+        """The objects a calendar-query REPORT answers; None when it fails or is refused."""
+        headers = {**davxml.XML_HEADERS, "Depth": "1"}
         try:
             response = self.http.send("REPORT", url, body, headers, what=_reading(url))
         except DeadlinePassed:
@@ -242,21 +255,21 @@ class Reports:
         except TransientError as exc:
             # Xandikos answers 500 when one stored object defeats its filter; a multiget
             # still reads the others (and a server that is down fails that one too).
-            log.info("%s: calendar-query failed (%s): fetching every object", url, exc)
+            log.info("%s: %s failed (%s): %s", url, name, exc, then)
             return None
         except AnswerTooLarge:
-            log.info("%s: calendar-query answer too large: fetching every object", url)
+            log.info("%s: %s answer too large: %s", url, name, then)
             return None
         status = response.status_code or 0
         if status in (403, 404, 410):
             raise self.calendar_error(response, url)
         if status != 207:
-            log.info("%s: calendar-query refused (HTTP %d): fetching every object", url, status)
+            log.info("%s: %s refused (HTTP %d): %s", url, name, status, then)
             return None
         try:
             answers = davxml.parse_multiget(response.content)
         except davxml.MalformedResponse as exc:  # PartlyUnreadable too: the multiget halves
-            log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
+            log.info("%s: %s answer unreadable (%s): %s", url, name, exc, then)
             return None
         return list(self._readable(url, (a for a in answers if not a.gone)))
 
