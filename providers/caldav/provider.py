@@ -103,11 +103,12 @@ class DavProvider:
             try:
                 created = self.home.principal.make_calendar(name=name)
             except caldav_error.DAVError as exc:
-                if exc.status != 403:
+                # 403: not allowed here; 405, 501: no MKCALENDAR at all (Posteo)
+                if exc.status not in (403, 405, 501):
                     raise
                 raise RefusedError(
-                    f'creating calendar "{name}": the server refuses it (HTTP 403); create it'
-                    " in a calendar app, or name a calendar the account may write to"
+                    f'creating calendar "{name}": the server refuses it (HTTP {exc.status});'
+                    " create it in a calendar app, or name a calendar the account may write to"
                 ) from None
             assert isinstance(created, Calendar), "a sync client answers at once"
         url = str(created.url)

@@ -193,3 +193,16 @@ class TimeRangeSkipsSeries:
                 response.getparent().remove(response)
                 self.dropped += 1
         exchange.data = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+class NoMkcalendar:
+    """Posteo (``create-calendar``: unsupported), GMX at times: MKCALENDAR is refused; a
+    calendar is made in the provider's web app only."""
+
+    def __init__(self, proxy: CountingProxy, status: int = 405) -> None:
+        self.status = status
+        proxy.before.append(self._request)
+
+    def _request(self, exchange: Exchange) -> None:
+        if exchange.method == "MKCALENDAR":
+            exchange.status, exchange.reason = self.status, "Method Not Allowed"

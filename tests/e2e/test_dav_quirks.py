@@ -241,3 +241,23 @@ def test_a_calendar_created_at_another_url_than_asked_holds_the_follow_ups(
     assert [*first.warnings, *second.warnings] == []
     assert by_company(backend, target) == {"Acme": EVERY, "Globex": EVERY}
     assert by_company(backend) == {}
+
+
+@pytest.mark.parametrize("status", [405, 501])
+def test_a_server_without_mkcalendar_is_one_line_for_a_missing_target_calendar(
+    backend: DavBackend, tmp_path: Path, status: int
+) -> None:
+    quirks.NoMkcalendar(backend.proxy, status)
+    target = f"Follow-ups {tmp_path.name[-10:]}"
+    person = Person(backend, tmp_path, target=target)
+    interviews(backend)
+
+    result = CliRunner().invoke(main, ["--config", str(person.config), "run", "--once"])
+
+    said = [line for line in result.stderr.splitlines() if not STAMP.match(line)]
+    assert result.exit_code == 1
+    assert said == [
+        f'dav: creating calendar "{target}": the server refuses it (HTTP {status}); create it'
+        " in a calendar app, or name a calendar the account may write to"
+    ], result.stderr
+    assert by_company(backend) == {}  # nothing written elsewhere
