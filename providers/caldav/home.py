@@ -2,7 +2,10 @@
 
 Discovery, once per provider: a depth-0 PROPFIND of the URL configured for
 current-user-principal, calendar-home-set and schedule-inbox-URL, and, when the
-principal is elsewhere, the same PROPFIND of the principal. The caldav
+principal is elsewhere, the same PROPFIND of the principal. A URL that is no
+DAV resource (404, 405, an HTML page: the bare host of Nextcloud or Baikal) is
+followed by the same PROPFIND of the host's ``/.well-known/caldav`` (RFC 6764),
+which such servers redirect to their CalDAV root. The caldav
 library's ``Principal`` is built from the answer (it makes calendars).
 
 The list: ONE depth-1 PROPFIND of the calendar home (``homexml.CALENDAR_LIST_BODY``)
@@ -44,6 +47,7 @@ from caldav.lib.url import URL, normalise_path
 
 from providers import CalendarInfo
 from providers.caldav import davxml, homexml, zones
+from providers.caldav.bounded import Answer
 from providers.caldav.transport import DavHttp
 from syncd.errors import ProviderError
 
@@ -51,6 +55,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _LISTING = "listing calendars"  # how errors of discovery and the list begin
+_WELL_KNOWN = "/.well-known/caldav"
+_NOT_DAV = frozenset({200, 404, 405, 501})  # a URL that is no DAV resource answers so
 _WRITE = frozenset({"all", "write"})
 _READ = frozenset({"all", "read"})
 
@@ -105,7 +111,7 @@ class Home:
     def _discover(self) -> None:
         client = self.http.client
         start = str(client.url)
-        principal, home, inbox = self._ask(start)
+        principal, home, inbox = self._ask(start, well_known=True)
         try:
             principal_url = self._absolute(principal) if principal else start
             if not home and principal_url.rstrip("/") != start.rstrip("/"):
@@ -119,9 +125,21 @@ class Home:
             raise ProviderError(f"{_LISTING}: the server's answer names {exc}") from None
         self._principal = found
 
-    def _ask(self, url: str) -> tuple[str, str, str]:
-        answer = self._propfind(url, homexml.DISCOVERY_BODY, "0")
-        return _parsed(homexml.parse_discovery, answer)
+    def _ask(self, url: str, *, well_known: bool = False) -> tuple[str, str, str]:
+        """The principal, home and inbox ``url`` names. ``well_known``: when ``url`` is no
+        DAV resource (404, 405, 501, a page), what the host's ``/.well-known/caldav`` names
+        (RFC 6764: Nextcloud's and Baikal's bare hosts redirect it to their CalDAV root)."""
+        answer = self._answer(url, homexml.DISCOVERY_BODY, "0")
+        if well_known and answer.status_code in _NOT_DAV:
+            parts = urllib.parse.urlsplit(url)
+            root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, _WELL_KNOWN, "", ""))
+            found = self._answer(root, homexml.DISCOVERY_BODY, "0")
+            if found.status_code == 207:
+                said = _parsed(homexml.parse_discovery, found.content or b"")
+                if said[0] or said[1]:
+                    log.info("%s: the CalDAV root found by %s", self.http.source.name, root)
+                    return said
+        return _parsed(homexml.parse_discovery, self._content(answer, url))
 
     def _inbox_default(self) -> str:
         """The inbox's default calendar; "" when it states none (then it is not asked again)."""
@@ -156,8 +174,14 @@ class Home:
     # -- helpers
 
     def _propfind(self, url: str, body: bytes, depth: str) -> bytes:
+        return self._content(self._answer(url, body, depth), url)
+
+    def _answer(self, url: str, body: bytes, depth: str) -> Answer:
         headers = {**davxml.XML_HEADERS, "Depth": depth}
-        response = self.http.send("PROPFIND", url, body, headers, what=_LISTING)
+        return self.http.send("PROPFIND", url, body, headers, what=_LISTING)
+
+    def _content(self, response: Answer, url: str) -> bytes:
+        """The body of a 207; the typed error of any other answer."""
         if response.status_code != 207:
             raise self.http.fail(
                 response, f"{_LISTING} (PROPFIND {urllib.parse.urlsplit(url).path})"

@@ -206,3 +206,26 @@ class NoMkcalendar:
     def _request(self, exchange: Exchange) -> None:
         if exchange.method == "MKCALENDAR":
             exchange.status, exchange.reason = self.status, "Method Not Allowed"
+
+
+class RootIsNotDav:
+    """Nextcloud (``/remote.php/dav``), Baikal (``/dav.php``), Zimbra (``/dav/``), GMX
+    (``auto-connect.url``): CalDAV lives below the host, whose own URL answers no
+    PROPFIND (405); ``/.well-known/caldav`` redirects (301) to the CalDAV root, here the
+    principal ``root``."""
+
+    def __init__(self, proxy: CountingProxy, root: str) -> None:
+        self.root = root
+        self.redirected = 0
+        proxy.before.append(self._request)
+
+    def _request(self, exchange: Exchange) -> None:
+        path = urllib.parse.urlsplit(exchange.path).path
+        if path == "/.well-known/caldav":
+            exchange.status, exchange.reason = 301, "Moved Permanently"
+            exchange.answer_headers = [("Location", self.root)]
+            self.redirected += 1
+        elif path == "/" and exchange.method == "PROPFIND":
+            exchange.status, exchange.reason = 405, "Method Not Allowed"
+            exchange.answer_headers = [("Content-Type", "text/html")]
+            exchange.data = b"<html><body>Nextcloud</body></html>"

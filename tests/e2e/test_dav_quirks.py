@@ -201,7 +201,22 @@ def test_an_etag_a_put_answers_in_another_shape_still_updates(
     assert {f.start.date() for f in backend.followups()["thank-you"]} == {at(8, 0).date()}
 
 
-# --- hrefs and calendars
+# --- discovery, hrefs and calendars
+
+
+def test_a_bare_host_leads_to_the_caldav_root_by_its_well_known_url(
+    backend: DavBackend, tmp_path: Path
+) -> None:
+    quirk = quirks.RootIsNotDav(backend.proxy, f"/{backend.server.username}/")
+    person = Person(backend, tmp_path)
+    assert f'url = "{backend.proxy.url}/"' in person.config.read_text()
+    interviews(backend)
+
+    ran = person.sync()
+
+    assert quirk.redirected == 1
+    assert ran.did(6, 0, 0) and ran.warnings == [], (ran.out, ran.err)
+    assert by_company(backend) == {"Acme": EVERY, "Globex": EVERY}
 
 
 def test_hrefs_spelling_the_at_sign_of_the_login_otherwise(
