@@ -10,8 +10,10 @@ answers a write into a deleted calendar 403, DAViCal 405, so a write refused so
 is followed by one PROPFIND of the calendar, and NotFoundError when it is not
 there. A create refused because another object of
 the calendar holds the follow-up's UID (``no-uid-conflict``: 409 on Radicale, 412
-on Xandikos, 403 on some servers) is a TakenError naming that object, found by a
-calendar-query on the UID: it is the user's, and syncd writes nothing over it.
+on Xandikos, 403 on some servers), or another calendar of the account does
+(``unique-scheduling-object-resource``: 403 on Cyrus), is a TakenError naming
+that object when a calendar-query on the UID finds it in this calendar: it is
+the user's, and syncd writes nothing over it.
 """
 
 from __future__ import annotations
@@ -107,7 +109,9 @@ class DavObjects:
         response = self.http.send("PUT", url, body, {**_ICS, "If-None-Match": "*"})
         if response.status_code in (403, 409, 412):
             conditions = davxml.error_conditions(response.content or b"")
-            if "no-uid-conflict" in conditions:
+            # RFC 4791 5.3.2.1 in this calendar; RFC 6638 3.2.4.1 in another one of the
+            # account (Cyrus, iCloud: one UID per account)
+            if conditions & {"no-uid-conflict", "unique-scheduling-object-resource"}:
                 raise self._uid_taken(calendar, url, ical.followup_uid(followup.id))
         if response.status_code in (409, 412):
             if self._exists(url):
