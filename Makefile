@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: test lint demo bench clean
+.PHONY: test reliability lint demo bench clean
 
 $(VENV)/.stamp-base:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "syncd needs Python 3.11+"'
@@ -22,6 +22,11 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-base
 test: $(VENV)/.stamp-test
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
+
+# The reliability suite at full size: 200 faulted passes and 100 kills on every backend
+# (make test runs them on Radicale, and fewer faulted passes on the others).
+reliability: $(VENV)/.stamp-test
+	SYNCD_RELIABILITY=full $(PY) -m pytest tests/reliability -m slow
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check syncd providers tests bench

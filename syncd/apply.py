@@ -5,7 +5,9 @@ A write that meets a change (ConflictError) re-reads that one follow-up,
 observes it with ``observe.observe_slot``, lets the reconciler decide again
 for that follow-up and carries out what it asks, once: nothing is forced, and
 there is no second reconciler here. A follow-up no longer there
-(NotFoundError) becomes deleted-by-user (update) or removed (delete); a write
+(NotFoundError) becomes deleted-by-user (update) or removed (delete). Before a
+delete is sent its record says so (removing): a delete the server carried out
+whose answer never came is then not taken for the user's deletion. A write
 the server refuses (RefusedError), or one into a calendar the server lists as
 read-only, is left alone, and the pass goes on; it is tried again only after
 the next full read of that calendar, or once the user changed something there.
@@ -103,6 +105,11 @@ class Writer:
 
     def _write(self, action: Action, *, again: bool) -> str:
         record = self.store.record(action.followup_id)
+        deleting = action.op == Op.DELETE and record is not None
+        if deleting and record is not None:
+            # Said before the request: if its answer is lost (or syncd stops before the
+            # commit), a read that shows the event gone does not take it for the user's.
+            self._put(dataclasses.replace(record, status=RecordStatus.REMOVING))
         try:
             done = self._attempt(action, record)
         except ConflictError:
@@ -111,14 +118,16 @@ class Writer:
             if record is None:
                 return "its calendar is gone"
             if action.op != Op.DELETE:
-                self._put(observe_gone(record))
-                return _WHY[RecordStatus.DELETED]
+                gone = observe_gone(record)
+                self._put(gone)
+                return _WHY.get(gone.status, "syncd had deleted it; written again next pass")
             done = dataclasses.replace(record, status=RecordStatus.REMOVED)
         except TakenError as error:
-            self._refuse(action)
+            self._refuse(action, undo=record if deleting else None)
             return f"{TAKEN}: {error}; {FREED}"
         except RefusedError as error:
-            self._refuse(action, relist=True)  # the calendar's access may have changed
+            # the calendar's access may have changed: listed again
+            self._refuse(action, relist=True, undo=record if deleting else None)
             return f"{REFUSED} ({error}); check that the calendar is writable; {AGAIN}"
         self._put(done)
         return ""
@@ -128,12 +137,17 @@ class Writer:
             for record in records:
                 self.store.put_record(record)
 
-    def _refuse(self, action: Action, *, relist: bool = False) -> None:
-        """Hold the write back until its calendar is read whole again, or changes."""
+    def _refuse(
+        self, action: Action, *, relist: bool = False, undo: FollowUpRecord | None = None
+    ) -> None:
+        """Hold the write back until its calendar is read whole again, or changes; ``undo``:
+        the record as it was before a delete that was refused (so not carried out)."""
         with self.store.transaction():
             self.store.refuse(self.source, action.followup_id, action.target)
             if relist:
                 self.store.relist(self.source)
+            if undo is not None:
+                self.store.put_record(undo)
 
     def _attempt(self, action: Action, record: FollowUpRecord | None) -> FollowUpRecord:
         """One conditional write; the record it leaves once the server took it."""

@@ -146,6 +146,8 @@ def toml_value(value: object) -> str:
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     if isinstance(value, ZoneInfo | Path):
         value = str(value)
+    if value is None:  # an optional value not set: "" (as the file says it)
+        value = ""
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -238,6 +238,17 @@ def absolute_path(value: object) -> Path:
     return path
 
 
+def optional_path(value: object) -> Path | None:
+    """``absolute_path``, or None for ""."""
+    return None if value == "" else absolute_path(value)
+
+
+def boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {show(value)}")
+    return value
+
+
 def http_url(value: object) -> str:
     """An http(s) URL with a host and no password in it."""
     url = nonempty_text(value)

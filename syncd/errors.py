@@ -113,6 +113,27 @@ def network_reason(error: BaseException) -> str:
     return type(error).__name__
 
 
+def untrusted_certificate(error: BaseException) -> str:
+    """Why the server's TLS certificate was not trusted, in OpenSSL's words (``self-signed
+    certificate``, ``unable to get local issuer certificate``, ...) from ``error``'s
+    causes; "" when that is not what failed."""
+    seen: BaseException | None = error
+    for _ in range(20):
+        if seen is None:
+            break
+        message = getattr(seen, "verify_message", None)
+        if isinstance(message, str) and message:
+            return message
+        seen = seen.__cause__ or seen.__context__
+    return ""
+
+
+UNTRUSTED = (
+    "if the server uses a certificate of its own, set ca_file on the source to the"
+    " certificate (PEM) of the authority that signed it"
+)
+
+
 def retry_after_seconds(value: object, now: dt.datetime) -> float | None:
     """A Retry-After header in seconds from ``now`` (aware): delta-seconds or an HTTP date.
 

@@ -249,6 +249,9 @@ class RecordStatus(enum.StrEnum):
     EDITED = "edited-by-user"
     DELETED = "deleted-by-user"
     REMOVED = "removed"  # syncd deleted it (interview gone, heard back)
+    # syncd sent its delete and has not heard back: the server may have carried it out
+    # (an answer lost, a crash), so its event reported gone is not the user's deletion
+    REMOVING = "removing"
 
 
 @dataclasses.dataclass(frozen=True)

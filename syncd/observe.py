@@ -44,7 +44,9 @@ class Delta:
 
     ``interviews``: new or changed, to keep. ``gone``: known ones that were
     cancelled, deleted, moved past the lookahead or are no interview any more
-    (kept as tombstones until their follow-ups are dealt with). ``followups``:
+    (kept as tombstones until their follow-ups are dealt with). ``buried``: cancelled
+    interviews syncd did not know (its state lost or reset meanwhile), kept as
+    tombstones too, so that their follow-ups, found again, are deleted. ``followups``:
     records of follow-ups read back, written (a new etag) or edited by the
     user; ``refound`` names those among them syncd held no record of (the
     state was lost). ``deleted``: records of follow-ups the user deleted.
@@ -59,6 +61,7 @@ class Delta:
 
     interviews: tuple[Interview, ...] = ()
     gone: tuple[Interview, ...] = ()
+    buried: tuple[Interview, ...] = ()
     followups: tuple[FollowUpRecord, ...] = ()
     deleted: tuple[FollowUpRecord, ...] = ()
     refound: tuple[str, ...] = ()
@@ -141,12 +144,17 @@ def observe(
     before = {i.key: i for i in known}
     events, cut = within_series_limit(changes.events, config.timezone)
     found: dict[str, Interview] = {}
+    buried: dict[str, Interview] = {}
     for event in events:
         if not detecting or observed_id(source.name, event) is not None:
             continue
         interview = detect(event, source, config, now, known=event.key in before)
         if interview is not None:
             found[event.key] = interview
+        elif event.key not in before and _cancelled(event):
+            was = detect(dataclasses.replace(event, status="confirmed"), source, config, now)
+            if was is not None:
+                buried[event.key] = was
     deleted = set(changes.deleted)
     touched = {e.resource for e in changes.events} | deleted
     gone = {
@@ -185,6 +193,7 @@ def observe(
         part,
         interviews=tuple(i for key, i in {**found, **verdict.held}.items() if before.get(key) != i),
         gone=tuple(gone.values()),
+        buried=tuple(buried.values()),
         deleted=(*part.deleted, *(observe_gone(r) for r in more)),
         guard=held,
         notes=(*(f"{where}: {note}" for note in notes.values()), *filter(None, [let_go])),
@@ -330,9 +339,10 @@ def observe_event(
 
 
 def observe_gone(record: FollowUpRecord) -> FollowUpRecord:
-    """The record after its event was reported deleted (by someone other than syncd)."""
-    if record.status == RecordStatus.REMOVED:
-        return record
+    """The record after its event was reported deleted: by the user, unless syncd had
+    deleted it (or sent its delete and never heard back)."""
+    if record.status in (RecordStatus.REMOVED, RecordStatus.REMOVING):
+        return dataclasses.replace(record, status=RecordStatus.REMOVED)
     return dataclasses.replace(record, status=RecordStatus.DELETED)
 
 
@@ -359,14 +369,22 @@ def forget(
     now: dt.datetime,
 ) -> set[tuple[str, str]]:
     """(calendar, key) of the interviews to drop: tombstones with no written follow-up
-    ahead of ``now`` left, and interviews that ended more than FORGET_AFTER ago."""
+    ahead of ``now`` left, once no follow-up of theirs can lie ahead any more (ended
+    more than FOLLOWUP_REACH ago); and interviews that ended more than FORGET_AFTER ago.
+
+    A tombstone outlives its records: a follow-up whose write syncd never heard back
+    of (a lost answer, a crash before the commit) is found again by a later read,
+    and only while the tombstone is kept is it known as one to delete.
+    """
     pending = {
         (r.calendar, r.interview)
         for r in records
-        if r.status == RecordStatus.WRITTEN and r.start > now
+        if r.status in (RecordStatus.WRITTEN, RecordStatus.REMOVING) and r.start > now
     }
-    drop = {(i.calendar, i.key) for i in tombstones} - pending
-    return drop | {(i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER}
+    over = {(i.calendar, i.key) for i in tombstones if instant(i.end) < now - FOLLOWUP_REACH}
+    return (over - pending) | {
+        (i.calendar, i.key) for i in live if instant(i.end) < now - FORGET_AFTER
+    }
 
 
 def _cancelled(event: CalendarEvent) -> bool:

@@ -16,6 +16,9 @@ from syncd.model import Action, CalendarEvent, FollowUp, FollowUpRecord, Op, Rec
 
 # Records in these states are the user's now, or gone: syncd writes nothing to them.
 _HANDS_OFF = frozenset({RecordStatus.EDITED, RecordStatus.DELETED})
+# Records of follow-ups that may be in the calendar as syncd wrote them: a delete whose
+# answer never came may not have been carried out.
+_OURS = frozenset({RecordStatus.WRITTEN, RecordStatus.REMOVING})
 
 
 def reconcile(
@@ -60,7 +63,7 @@ def reconcile(
                 )
             )
     for record in sorted(records.values(), key=lambda r: (r.start, r.id)):
-        if record.id in wanted or record.status != RecordStatus.WRITTEN or record.start <= now:
+        if record.id in wanted or record.status not in _OURS or record.start <= now:
             continue
         interview = (record.calendar, record.interview)
         if interview in gone:

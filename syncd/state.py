@@ -284,8 +284,8 @@ class StateStore(HealthTables):
             self._db.execute("DELETE FROM tokens WHERE source = ? AND calendar = ?", args)
             self._db.execute("DELETE FROM refusals WHERE source = ? AND calendar = ?", args)
             self._db.execute(
-                "DELETE FROM followups WHERE source = ? AND target = ? AND status = ?",
-                (*args, str(RecordStatus.WRITTEN)),
+                "DELETE FROM followups WHERE source = ? AND target = ? AND status IN (?, ?)",
+                (*args, str(RecordStatus.WRITTEN), str(RecordStatus.REMOVING)),
             )
 
     # -- interviews (gone ones stay as tombstones until their follow-ups are dealt with)
@@ -358,7 +358,7 @@ class StateStore(HealthTables):
         with self.transaction():
             for interview in delta.interviews:
                 self.put_interview(interview)
-            for interview in delta.gone:
+            for interview in (*delta.gone, *delta.buried):
                 self.put_interview(interview, gone=True)
             for record in delta.records:
                 self.put_record(record)

@@ -41,8 +41,18 @@ def is_syncds(name: str) -> bool:
     )
 
 
+def make_private(folder: Path) -> None:
+    """Make ``folder`` and each missing folder above it 0700 (the XDG base directory
+    rule; ``mkdir(parents=True)`` makes the ones above as the umask says: 0777 under
+    umask 000). Raises OSError as ``mkdir`` does."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 def prepare_state_dir(folder: Path) -> None:
-    """Make ``folder`` (created 0700 if missing) ready to hold the state, or refuse it.
+    """Make ``folder`` (created 0700 if missing, as are missing folders above it) ready to
+    hold the state, or refuse it.
 
     Raises StateError, one line naming the folder and what to do, when it is not a
     folder, cannot be made, belongs to another user, others may write in it, or others
@@ -50,7 +60,7 @@ def prepare_state_dir(folder: Path) -> None:
     others may read is made 0700.
     """
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private(folder)
         info = folder.stat()
     except FileExistsError:
         raise StateError(
@@ -131,6 +141,11 @@ def database_error(path: Path, error: sqlite3.Error) -> StateError:
     why = " ".join(str(error).split())[:200] or type(error).__name__
     if isinstance(error, sqlite3.OperationalError) and "locked" in why:
         return StateError(f"{path}: the state file is busy ({why}); try again in a moment")
+    if "disk is full" in why:  # SQLITE_FULL: nothing is wrong with the file itself
+        return StateError(
+            f"{path}: the disk holding the state file is full ({why}); free some space,"
+            " then start syncd again: it goes on from its last commit"
+        )
     if isinstance(error, sqlite3.OperationalError) and not _damage(why):
         return StateError(
             f"{path}: cannot use the state file ({why}); check that it and its folder are"

@@ -1,5 +1,5 @@
 """A CalDAV source's own config keys: the server, the login, where the password comes from,
-how long one request may take."""
+how long one request may take, which certificates to trust."""
 
 from __future__ import annotations
 
@@ -10,12 +10,22 @@ import logging
 import os
 import urllib.parse
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from syncd import limits
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
-from syncd.config_values import Invalid, argv, duration_within, env_name, http_url, text
+from syncd.config_values import (
+    Invalid,
+    argv,
+    boolean,
+    duration_within,
+    env_name,
+    http_url,
+    optional_path,
+    text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,10 @@ class DavSettings:
     password_command: tuple[str, ...] = ()  # or the command printing it
     # One request, from connecting to the answer's last byte (syncd.limits.REQUEST_SECONDS).
     timeout: dt.timedelta = dt.timedelta(seconds=limits.REQUEST_SECONDS)
+    # TLS: the CA certificate(s) (PEM) to trust beside the system's, for a server whose
+    # certificate is its own; ``verify = false`` checks none (a warning every pass).
+    ca_file: Path | None = None
+    verify: bool = True
 
 
 def _both_passwords(values: Mapping[str, Any]) -> None:
@@ -44,6 +58,8 @@ SECTION = Section(
         "timeout": Key(
             duration_within(limits.TIMEOUT_MIN, limits.TIMEOUT_MAX), f"{limits.REQUEST_SECONDS}s"
         ),
+        "ca_file": Key(optional_path, "", empty_means="the system's certificates"),
+        "verify": Key(boolean, True),
     },
     DavSettings,
     (_both_passwords,),
@@ -59,6 +75,10 @@ def notes(source: SourceConfig) -> list[str]:
         found.append(f"password_env: {settings.password_env} is not set here")
     if host := in_clear(settings):
         found.append(f"url: http:// sends the password in clear to {host}; use https://")
+    if settings.ca_file is not None and not settings.ca_file.is_file():
+        found.append(f"ca_file: {settings.ca_file} does not exist yet")
+    if not settings.verify:
+        found.append("verify = false: the server's certificate is not checked; set ca_file")
     return found
 
 

@@ -36,6 +36,7 @@ from providers.caldav.login import SCHEMES, Login, Unsupported
 from providers.caldav.settings import DavSettings, in_clear
 from syncd import limits
 from syncd.errors import (
+    UNTRUSTED,
     AuthError,
     ConflictError,
     NotFoundError,
@@ -43,6 +44,7 @@ from syncd.errors import (
     TransientError,
     network_reason,
     retry_after_seconds,
+    untrusted_certificate,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +130,17 @@ class DavHttp:
         self.requests_made = 0
         self.recent: collections.deque[str] = collections.deque(maxlen=50)
         self.seconds = self.settings.timeout.total_seconds()  # the deadline of one request
+        # Given with every request, so that no CA bundle named in the environment stands
+        # in for the source's own (only for the system's, when it names none).
+        self.verify: bool | str = self.settings.verify
+        if self.settings.verify and self.settings.ca_file is not None:
+            self.verify = str(self.settings.ca_file)
+        if not self.settings.verify:  # the provider is opened once a pass: said every pass
+            log.warning(
+                "%s: verify = false: the server's certificate is not checked, so anyone on"
+                " the way can read the password and the calendars; set ca_file instead",
+                source.name,
+            )
         username = self.settings.username
         # A login with no password configured sends an empty one (Basic needs both
         # halves; a server without auth ignores it). Over plain http to another machine
@@ -137,7 +150,9 @@ class DavHttp:
             if username
             else None
         )
-        self.client = DAVClient(self.settings.url, auth=self.login, timeout=self.seconds)
+        self.client = DAVClient(
+            self.settings.url, auth=self.login, timeout=self.seconds, ssl_verify_cert=self.verify
+        )
         self.client.session.hooks["response"].append(self._counted)
 
     def _counted(self, response: Any, **_: Any) -> None:
@@ -243,6 +258,7 @@ class DavHttp:
             auth=self.login,
             timeout=self.seconds,
             stream=True,
+            verify=self.verify,
         )
         try:
             deadline.watch(response)
@@ -311,9 +327,14 @@ class DavHttp:
             " syncd reads of one answer; check that the source's url is the CalDAV server's"
         )
 
-    def unreachable(self, what: str, error: BaseException) -> TransientError:
-        """The error for a request that got no answer (refused, timed out, no such host)."""
+    def unreachable(self, what: str, error: BaseException) -> ProviderError:
+        """The error for a request that got no answer (refused, timed out, no such host; a
+        certificate not trusted: a ProviderError, as it will not pass by itself)."""
         host = urllib.parse.urlsplit(self.settings.url).netloc
+        if why := untrusted_certificate(error):
+            return ProviderError(
+                f"{what}: the server's certificate is not trusted ({why}); {UNTRUSTED}"
+            )
         return TransientError(
             f"{what}: cannot reach {host} ({network_reason(error)}); check that the server"
             " is up and the source's url"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from providers import ProviderKind
 from providers.google.settings import SECTION, notes, writable
+from syncd.errors import ProviderError
 
 if TYPE_CHECKING:
     import click
@@ -19,8 +20,13 @@ if TYPE_CHECKING:
 
 
 def _open(source: SourceConfig, config: Config) -> Provider:
-    from providers.google.provider import open_source
-
+    try:
+        from providers.google.provider import open_source
+    except RuntimeError as error:  # httplib2 reads $HTTPLIB2_CA_CERTS as it loads
+        raise ProviderError(
+            f"cannot load the Google client ({error}); set HTTPLIB2_CA_CERTS to a file of CA"
+            " certificates (PEM), or unset it"
+        ) from None
     return open_source(source, config)
 
 

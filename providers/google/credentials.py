@@ -65,12 +65,14 @@ def save_credentials(path: Path, credentials: Credentials, info: dict[str, Any])
 
 
 def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, mode 0600; a new folder is made 0700.
+    """Replace ``path`` with ``text`` atomically, mode 0600; new folders are made 0700
+    (the one above it too: ``mkdir(parents=True)`` makes those as the umask says).
 
     Raises OSError; on failure the old file is left as it was.
     """
     folder = path.parent
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for missing in reversed([p for p in (folder, *folder.parents) if not p.exists()]):
+        missing.mkdir(mode=0o700, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

@@ -309,7 +309,15 @@ class GcalProvider:
                 timeout=HTTP_TIMEOUT,
                 deadline=settings.timeout.total_seconds(),
                 answer_bytes=limits.ANSWER_BYTES,
+                ca_certs=str(settings.ca_file) if settings.ca_file else None,
+                verify=settings.verify,
             )
+            if not settings.verify:  # the provider is opened once a pass: said every pass
+                log.warning(
+                    "%s: verify = false: the server's certificate is not checked, so anyone"
+                    " on the way can read the tokens and the calendars; set ca_file instead",
+                    self.source.name,
+                )
             self._http = AuthorizedHttp(self._credentials, http=bounded)
             options = {"api_endpoint": settings.api_endpoint} if settings.api_endpoint else None
             self._service = build(

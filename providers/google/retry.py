@@ -36,6 +36,7 @@ from providers.google.answers import NotAnAnswer
 from providers.google.credentials import auth_command
 from providers.google.transport import AnswerTooLarge, RequestDeadline
 from syncd.errors import (
+    UNTRUSTED,
     AuthError,
     ConflictError,
     GoneError,
@@ -46,6 +47,7 @@ from syncd.errors import (
     network_reason,
     one_line,
     retry_after_seconds,
+    untrusted_certificate,
 )
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,8 @@ class Retrier:
             except (RecursionError, AttributeError, TypeError, ValueError) as error:
                 raise unreadable(what, error) from None
             except NETWORK_ERRORS as error:
+                if untrusted_certificate(error):  # trying again will not help
+                    raise untrusted(what, error) from None
                 failure = Failure(f"network error ({network_reason(error)})", transient=True)
             if not failure.transient:
                 assert failure.error is not None
@@ -258,11 +262,20 @@ def refresh_failure(error: google.auth.exceptions.RefreshError, source: str) -> 
     )
 
 
+def untrusted(what: str, error: BaseException) -> ProviderError:
+    """The error for a server whose TLS certificate is not trusted, in one line."""
+    why = untrusted_certificate(error)
+    return ProviderError(f"{what}: the server's certificate is not trusted ({why}); {UNTRUSTED}")
+
+
 def unreadable(what: str, error: Exception) -> ProviderError:
     """What a library's failure to read an answer means: google-auth's, reading a token
     answer that is not one (it indexes whatever came as a JSON object), a TransientError;
     googleapiclient's, reading an error answer before syncd sees it (nesting too deep
-    for json, a "message" that is not text), a ProviderError. Any other is re-raised."""
+    for json, a "message" that is not text), a ProviderError. A certificate not trusted
+    (ssl's verification error is a ValueError too) says so. Any other is re-raised."""
+    if untrusted_certificate(error):
+        return untrusted(what, error)
     if _in_token_refresh(error):
         return TransientError(f"token refresh: Google answered with no token; {ELSEWHERE}")
     if isinstance(error, (RecursionError, AttributeError)):

@@ -13,7 +13,13 @@ from providers.google import scopes
 from syncd import limits
 from syncd.config import SourceConfig
 from syncd.config_schema import Key, Section
-from syncd.config_values import absolute_path, duration_within, optional_http_url
+from syncd.config_values import (
+    absolute_path,
+    boolean,
+    duration_within,
+    optional_http_url,
+    optional_path,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +29,11 @@ class GoogleSettings:
     api_endpoint: str = ""  # "" = Google's; another for a test double
     # One request, from connecting to the answer's last byte (syncd.limits.REQUEST_SECONDS).
     timeout: dt.timedelta = dt.timedelta(seconds=limits.REQUEST_SECONDS)
+    # TLS, for an api_endpoint behind a proxy of one's own: the CA certificate(s) (PEM)
+    # to trust instead of the bundled ones; ``verify = false`` checks none (a warning
+    # every pass).
+    ca_file: Path | None = None
+    verify: bool = True
 
 
 SECTION = Section(
@@ -33,6 +44,8 @@ SECTION = Section(
         "timeout": Key(
             duration_within(limits.TIMEOUT_MIN, limits.TIMEOUT_MAX), f"{limits.REQUEST_SECONDS}s"
         ),
+        "ca_file": Key(optional_path, "", empty_means="the bundled certificates"),
+        "verify": Key(boolean, True),
     },
     GoogleSettings,
 )

@@ -198,8 +198,20 @@ class BoundedHttp(httplib2.Http):
     and reads at most ``answer_bytes`` of its answer (AnswerTooLarge); ``timeout`` is the
     longest one socket operation may wait, as httplib2 has it."""
 
-    def __init__(self, *, timeout: float, deadline: float, answer_bytes: int) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        deadline: float,
+        answer_bytes: int,
+        ca_certs: str | None = None,
+        verify: bool = True,
+    ) -> None:
+        """``ca_certs``: the CA certificates (PEM) to trust (None: httplib2's bundle);
+        ``verify`` False checks no certificate."""
+        super().__init__(
+            timeout=timeout, ca_certs=ca_certs, disable_ssl_certificate_validation=not verify
+        )
         self.deadline, self.answer_bytes = deadline, answer_bytes
 
     def request(

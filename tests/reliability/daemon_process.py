@@ -98,7 +98,15 @@ class NotifySocket:
 class Syncd:
     """One ``syncd --config CFG run`` subprocess."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log: Path,
+        env: dict[str, str],
+        *,
+        preexec: Callable[[], None] | None = None,
+    ) -> None:
+        """``preexec``: run in the child before syncd starts (a resource limit, say)."""
         self.config, self.log_file = config, log
         with log.open("ab") as stderr:
             self.process = subprocess.Popen(
@@ -107,6 +115,7 @@ class Syncd:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 env=env,
+                preexec_fn=preexec,
             )
 
     @property

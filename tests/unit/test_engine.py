@@ -19,8 +19,8 @@ from factories import make_source
 from providers.memory import MemoryProvider
 from syncd.config import Config, SourceConfig
 from syncd.engine import Engine
-from syncd.errors import ConflictError, RefusedError
-from syncd.model import CalendarEvent, FollowUp, FollowUpKind, Op
+from syncd.errors import ConflictError, RefusedError, TransientError
+from syncd.model import CalendarEvent, FollowUp, FollowUpKind, Op, RecordStatus
 from syncd.state import StateStore
 
 LONDON = ZoneInfo("Europe/London")
@@ -214,6 +214,20 @@ def test_a_lost_state_database_duplicates_nothing(world: World) -> None:
     assert world.provider.events(world.cal) == before
 
 
+def test_an_interview_cancelled_while_the_state_was_lost_loses_its_follow_ups(
+    world: World,
+) -> None:
+    world.interview()
+    world.run()
+    world.store.close()
+    (world.tmp_path / "state" / "state.sqlite3").unlink()  # reset, say
+    world.interview(status="cancelled")
+    world.open_state()
+    assert sorted(op for op, _ in world.run()) == [Op.DELETE] * 3
+    assert world.followups() == {}
+    assert world.run() == []
+
+
 def test_a_create_that_meets_an_existing_follow_up_ends_with_one_event(world: World) -> None:
     class Raced(MemoryProvider):
         def create(self, followup: FollowUp) -> CalendarEvent:
@@ -227,6 +241,27 @@ def test_a_create_that_meets_an_existing_follow_up_ends_with_one_event(world: Wo
     assert len(world.provider.events(world.cal)) == 4  # the interview and three follow-ups
     world.provider.__class__ = MemoryProvider
     assert world.run() == []
+
+
+def test_a_delete_whose_answer_was_lost_is_not_taken_for_the_users(world: World) -> None:
+    class LostAnswer(MemoryProvider):
+        def delete(self, calendar: str, resource: str, etag: str) -> None:
+            super().delete(calendar, resource, etag)  # carried out; the answer never came
+            raise TransientError("no answer")
+
+    world.interview()
+    world.run()
+    world.interview(status="cancelled")
+    world.provider.__class__ = LostAnswer
+    with pytest.raises(TransientError):
+        world.run()
+    world.provider.__class__ = MemoryProvider
+    world.run()  # the read shows the thank-you gone: syncd's own delete, not the user's
+    statuses = {r.kind: r.status for r in world.store.records(world.source.name).values()}
+    assert statuses[FollowUpKind.THANK_YOU] == RecordStatus.REMOVED
+    world.interview(status="confirmed")  # back on: every follow-up is written again
+    assert sorted(op for op, _ in world.run()) == [Op.CREATE] * 3
+    assert len(world.followups()) == 3
 
 
 def test_a_conflict_with_a_user_edit_leaves_the_users_version(world: World) -> None:

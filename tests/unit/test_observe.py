@@ -264,6 +264,23 @@ def test_observe(case: Case) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("event", "buried"),
+    [
+        (dataclasses.replace(IV, status="cancelled"), ["iv1"]),  # state lost meanwhile
+        (dataclasses.replace(LUNCH, status="cancelled"), []),  # never an interview
+        (IV, []),  # an interview: found, not buried
+    ],
+)
+def test_a_cancelled_interview_syncd_did_not_know_is_buried(
+    event: CalendarEvent, buried: list[str]
+) -> None:
+    changes = ChangeSet((event,), (), "t2", True)
+    delta = observe(changes, CAL, (), {}, SCOPE, NOW, SOURCE, CONFIG)
+    assert [i.key for i in delta.buried] == buried
+    assert delta.gone == ()  # no line says a buried one is gone: syncd never knew it
+
+
 def test_a_calendar_read_only_for_follow_ups_finds_no_interview() -> None:
     """The main calendar, read because follow-ups go there, is not a watched one."""
     changes = ChangeSet((IV, at_slot(THANKS, title="mine")), (), "t2", True)
@@ -386,10 +403,13 @@ def ended(days_ago: float) -> Interview:
 
 
 RETENTION_CASES = {
-    "tombstone with nothing ahead: dropped": ([], [known(IV)], [rec(fu(days=-1))], True),
-    "tombstone with a written follow-up ahead: kept": ([], [known(IV)], [rec(THANKS)], False),
-    "tombstone with only an edited one ahead: dropped": ([], [known(IV)], [rec(THANKS, E)], True),
-    "tombstone with no record at all: dropped": ([], [known(IV)], [], True),
+    "tombstone over, nothing ahead: dropped": ([], [ended(46)], [rec(fu(days=-1))], True),
+    "tombstone over, a written follow-up ahead: kept": ([], [ended(46)], [rec(THANKS)], False),
+    "tombstone over, only an edited one ahead: dropped": ([], [ended(46)], [rec(THANKS, E)], True),
+    "tombstone over, no record at all: dropped": ([], [ended(46)], [], True),
+    # a follow-up written with its answer lost may still be found: it is then deleted
+    "tombstone whose follow-ups may lie ahead, no record: kept": ([], [known(IV)], [], False),
+    "tombstone ended 44 days ago, no record: kept": ([], [ended(44)], [], False),
     "interview ended beyond the retention: dropped": ([ended(401)], [], [], True),
     "interview ended within the retention: kept": ([ended(399)], [], [], False),
     "all-day interview ended beyond the retention: dropped": (

@@ -102,6 +102,19 @@ def test_removed_by_syncd_comes_back_when_wanted_again() -> None:
     assert action.op == Op.CREATE
 
 
+def test_a_delete_never_answered_is_sent_again_while_unwanted() -> None:
+    f = followup()
+    [action] = run([], [written(f, RecordStatus.REMOVING)], gone=True)
+    assert (action.op, action.etag) == (Op.DELETE, '"e1"')
+
+
+def test_a_delete_never_answered_is_updated_when_wanted_again_and_changed() -> None:
+    f = followup()
+    record = dataclasses.replace(written(f, RecordStatus.REMOVING), fingerprint="old")
+    [action] = run([f], [record])
+    assert action.op == Op.UPDATE
+
+
 def test_cancelled_or_deleted_interview_deletes_its_future_unedited_follow_ups() -> None:
     thanks, call = followup(), followup(FollowUpKind.CALL_MORNING, hours=50)
     edited = followup(FollowUpKind.CALL_AFTERNOON, hours=55)
@@ -181,6 +194,8 @@ def test_gone_marks_deleted_by_user_but_not_what_syncd_removed() -> None:
     assert observe_gone(written(f)).status == RecordStatus.DELETED
     removed = written(f, RecordStatus.REMOVED)
     assert observe_gone(removed).status == RecordStatus.REMOVED
+    # syncd sent its delete and never heard back: its own deletion, not the user's
+    assert observe_gone(written(f, RecordStatus.REMOVING)).status == RecordStatus.REMOVED
 
 
 # --- writes per pass (syncd/limits.py) ------------------------------------------------

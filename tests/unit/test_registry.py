@@ -65,12 +65,16 @@ def test_the_kinds_keys_are_their_own() -> None:
         "password_env",
         "password_command",
         "timeout",
+        "ca_file",
+        "verify",
     ]
     assert list(get_kind("google").config.keys) == [
         "client_secrets",
         "token_file",
         "api_endpoint",
         "timeout",
+        "ca_file",
+        "verify",
     ]
     assert list(get_kind("outlook").config.keys) == [
         "client_id",

@@ -11,7 +11,7 @@ import pytest
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus
 from syncd.state import DB_NAME, StateStore
-from syncd.state_files import StateError
+from syncd.state_files import StateError, database_error
 
 
 def test_folder_is_0700_and_file_0600(tmp_path: Path) -> None:
@@ -215,3 +215,18 @@ def make_record(fid: str, status: RecordStatus) -> FollowUpRecord:
         status=status,
         start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "says", "not_said"),
+    [
+        (sqlite3.OperationalError("database or disk is full"), "is full", "state reset"),
+        (sqlite3.DatabaseError("database disk image is malformed"), "is damaged", "is full"),
+        (sqlite3.OperationalError("database is locked"), "is busy", "state reset"),
+    ],
+)
+def test_an_sqlite_error_is_one_line_saying_what_to_do(
+    tmp_path: Path, error: sqlite3.Error, says: str, not_said: str
+) -> None:
+    line = str(database_error(tmp_path / DB_NAME, error))
+    assert says in line and not_said not in line and "\n" not in line
