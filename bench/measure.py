@@ -10,6 +10,7 @@ starts from the high-water mark of the process that spawned it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import importlib.metadata
@@ -173,10 +174,8 @@ def machine() -> str:
         pass
     versions = []
     for name in VERSIONS:
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             versions.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            pass
     return (
         f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; " + ", ".join(versions)

@@ -9,6 +9,7 @@ its work never counts as the measured client's CPU.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -43,10 +44,8 @@ def pump(source: socket.socket, sink: socket.socket, counts: Counts, up: bool) -
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def serve(listener: socket.socket, port: int, counts: Counts) -> None:
