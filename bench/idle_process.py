@@ -1,0 +1,113 @@
+"""Figure 2: an idle pass as a process: ``syncd run --once`` beside a bare caldav
+sync-token script (bench/caldav_sync.py) and ``vdirsyncer sync``, on one Radicale
+calendar of 1,000 and 10,000 events.
+
+Each is a whole process, measured by the bench (wall, CPU of the process by
+``os.wait4``, peak resident memory by VmHWM): start-up, imports, the request,
+the state. Each first runs once untimed (syncd until its writes are done,
+vdirsyncer its first download), then the three take turns, ``--runs`` rounds, so
+that a change of the machine's load falls on all three alike. vdirsyncer runs
+from a venv of its own (``make bench`` makes .venv-bench; ``--vdirsyncer`` names
+another interpreter); without it, its column is left out.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import backends, measure  # noqa: E402
+from bench.idle_pass import Counted, config_of, settle  # noqa: E402
+
+VDIRSYNCER_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+BARE = str(ROOT / "bench" / "caldav_sync.py")
+
+
+def vdirsyncer_config(folder: Path, url: str, user: str) -> Path:
+    (folder / "local").mkdir(parents=True)
+    path = folder / "config"
+    path.write_text(
+        f'[general]\nstatus_path = "{folder}/status/"\n\n'
+        '[pair bench]\na = "bench_local"\nb = "bench_remote"\ncollections = null\n'
+        'conflict_resolution = "b wins"\n\n'
+        f'[storage bench_local]\ntype = "filesystem"\npath = "{folder}/local/"\n'
+        'fileext = ".ics"\n\n'
+        f'[storage bench_remote]\ntype = "caldav"\nurl = "{url}"\nusername = "{user}"\n'
+        f'password = "{backends.ENV[backends.PASSWORD_ENV]}"\n'
+    )
+    return path
+
+
+def measure_size(count: int, runs: int, folder: Path, vdirsyncer: Path | None) -> list[list[str]]:
+    backend = backends.radicale(folder / "server", count)
+    try:
+        source = backends.write_config(folder / "syncd", backend.sources)
+        settle(config_of(folder / "syncd", backend.sources), Counted())
+        url, user = backend.calendars[0], backend.sources[0]["username"]
+        token = folder / "token"
+        bare = [BARE, url, user, str(token)]
+        syncd = ["syncd", "--config", str(source), "run", "--once"]
+        python = sys.executable
+        measure.run_child(bare, python=python)  # the first: every href
+        commands = {"syncd run --once": (syncd, python), "caldav sync-token script": (bare, python)}
+        if vdirsyncer is not None:
+            config = vdirsyncer_config(folder / "vdirsyncer", url, user)
+            vdir = ["vdirsyncer", "--config", str(config), "sync"]
+            discover = ["vdirsyncer", "--config", str(config), "discover"]
+            measure.run_child(discover, python=str(vdirsyncer))
+            measure.run_child(vdir, python=str(vdirsyncer), limit=1800)  # its first download
+            commands["vdirsyncer sync"] = (vdir, str(vdirsyncer))
+        taken: dict[str, list[measure.Child]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, (argv, interpreter) in commands.items():
+                taken[name].append(measure.run_child(argv, python=interpreter))
+    finally:
+        backend.stop()
+    ours = taken["syncd run --once"]
+    rows = []
+    for name, children in taken.items():
+        rows.append(
+            [
+                name,
+                f"{count:,}",
+                measure.summary([c.wall for c in children], 1, 2),
+                measure.summary([c.cpu for c in children], 1, 2),
+                measure.summary([c.peak_mib for c in children], 1, 0),
+                measure.ratio([c.wall for c in ours], [c.wall for c in children]),
+                measure.ratio([c.cpu for c in ours], [c.cpu for c in children]),
+            ]
+        )
+    return rows
+
+
+def main() -> None:
+    parser = measure.arguments(__doc__)
+    parser.add_argument("--events", type=int, action="append")
+    parser.add_argument("--vdirsyncer", type=Path, default=VDIRSYNCER_PYTHON)
+    args = parser.parse_args()
+    runs = measure.runs(args)
+    sizes = args.events or ([100] if args.smoke else [1_000, 10_000])
+    vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
+    section = measure.Section("idle_process", args)
+    section.add("### 2. Idle pass as a process (Radicale, one calendar)")
+    section.add()
+    rows = []
+    for count in sizes:
+        with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
+            rows += measure_size(count, runs, Path(folder), vdirsyncer)
+    section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
+    if vdirsyncer is None:
+        section.add(f"(vdirsyncer left out: no interpreter at {args.vdirsyncer}.)")
+    section.add()
+    section.table(
+        ["command", "events", "wall s", "CPU s", "peak MiB", "wall ratio", "CPU ratio"], rows
+    )
+    section.finish(runs)
+
+
+if __name__ == "__main__":
+    main()
