@@ -16,18 +16,21 @@ it shows as the maximum. ``--profile`` prints where an idle pass's CPU goes.
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
+import dataclasses
 import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import backends, measure  # noqa: E402
+from bench import backends, idle_process, measure  # noqa: E402
 from bench.relay import Relay  # noqa: E402
 from providers import Provider, config_sections, open_provider  # noqa: E402
 from syncd.config import Config, SourceConfig, parse_config  # noqa: E402
@@ -98,41 +101,58 @@ def settle(config: Config, opener: Counted, limit: int = 5) -> None:
     raise RuntimeError("still writing after 5 passes")
 
 
-def measure_backend(
-    name: str, count: int, passes: int, folder: Path, profile: bool = False
-) -> list[str]:
+@dataclasses.dataclass
+class Settled:
+    """A backend whose calendar syncd has read and written to until nothing was left to do,
+    behind a counting relay; ``folder``: the config's (``folder/state``: its state)."""
+
+    backend: backends.Backend
+    relay: Relay
+    folder: Path
+    config: Config
+    opener: Counted
+
+
+@contextlib.contextmanager
+def settled(name: str, count: int, folder: Path) -> Iterator[Settled]:
+    """The backend ``name`` with a calendar of ``count`` events, settled; stopped after."""
     backend = backends.START[name](folder / "server", count)
     relay = through_relay(backend)
     try:
-        config = config_of(folder, backend.sources)
+        config = config_of(folder / "syncd", backend.sources)
         opener = Counted()
         settle(config, opener)
-        cpu, wall, requests, up, down, connections = [], [], [], [], [], []
-        for _ in range(passes):
-            before = relay.counts()
-            asked = backend.google.ask("requests") if backend.google else 0
-            opener.requests = 0
-            began, began_cpu = time.perf_counter(), time.process_time()
-            one_pass(config, opener)
-            cpu.append(time.process_time() - began_cpu)
-            wall.append(time.perf_counter() - began)
-            after = relay.counts()
-            if backend.google is not None:
-                opener.requests = backend.google.ask("requests") - asked
-            requests.append(opener.requests)
-            up.append(after["up"] - before["up"])
-            down.append(after["down"] - before["down"])
-            connections.append(after["connections"] - before["connections"])
-        if profile:
-            profiler = cProfile.Profile()
-            profiler.runcall(one_pass, config, opener)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        yield Settled(backend, relay, folder / "syncd", config, opener)
     finally:
         relay.stop()
         backend.stop()
+
+
+def inside(done: Settled, passes: int, profile: bool = False) -> list[str]:
+    """The row of figure 1: ``passes`` idle passes timed."""
+    backend, relay, config, opener = done.backend, done.relay, done.config, done.opener
+    cpu, wall, requests, up, down, connections = [], [], [], [], [], []
+    for _ in range(passes):
+        before = relay.counts()
+        asked = backend.google.ask("requests") if backend.google else 0
+        opener.requests = 0
+        began, began_cpu = time.perf_counter(), time.process_time()
+        one_pass(config, opener)
+        cpu.append(time.process_time() - began_cpu)
+        wall.append(time.perf_counter() - began)
+        after = relay.counts()
+        if backend.google is not None:
+            opener.requests = backend.google.ask("requests") - asked
+        requests.append(opener.requests)
+        up.append(after["up"] - before["up"])
+        down.append(after["down"] - before["down"])
+        connections.append(after["connections"] - before["connections"])
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(one_pass, config, opener)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     return [
-        name,
-        f"{count:,}",
+        backend.name,
         measure.summary(cpu, 1000, 1),
         measure.summary(wall, 1000, 1),
         measure.summary(requests, digits=0),
@@ -148,18 +168,27 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=BACKENDS)
     parser.add_argument("--events", type=int, action="append")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-process", action="store_true", help="leave out figure 2")
+    parser.add_argument("--vdirsyncer", type=Path, default=idle_process.VDIRSYNCER_PYTHON)
     args = parser.parse_args()
     passes = args.passes or measure.runs(args, full=20, quick=8)
+    runs = measure.runs(args)
     sizes = args.events or ([100] if args.smoke else [100, 1_000, 10_000])
+    vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
     section = measure.Section("idle_pass", args)
     section.add("### 1. Idle pass inside the daemon (one calendar a source)")
     section.add()
-    rows = []
+    rows, beside = [], []
     for name in args.backend or BACKENDS:
         for count in sizes if name != "xandikos" or args.events else sizes[:2]:
-            with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
-                rows.append(measure_backend(name, count, passes, Path(folder), args.profile))
-            print(" | ".join(rows[-1]), flush=True)
+            with (
+                tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder,
+                settled(name, count, Path(folder)) as done,
+            ):
+                rows.append([name, f"{count:,}", *inside(done, passes, args.profile)[1:]])
+                print(" | ".join(rows[-1]), flush=True)
+                if name == "radicale" and (count >= 1_000 or args.smoke) and not args.no_process:
+                    beside += idle_process.beside(done, count, runs, vdirsyncer)
     section.add(f"Median (min-max) of {passes} idle passes after the writes settled.")
     section.add()
     section.table(
@@ -168,6 +197,8 @@ def main() -> None:
         rows,
     )  # fmt: skip
     section.finish(passes)
+    if beside:
+        idle_process.write(beside, runs, vdirsyncer, args)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,15 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import backends, measure  # noqa: E402
-from bench.idle_pass import Counted, config_of, settle  # noqa: E402
+
+if TYPE_CHECKING:
+    from bench.idle_pass import Settled
 
 VDIRSYNCER_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 BARE = str(ROOT / "bench" / "caldav_sync.py")
@@ -42,49 +45,67 @@ def vdirsyncer_config(folder: Path, url: str, user: str) -> Path:
     return path
 
 
-def measure_size(count: int, runs: int, folder: Path, vdirsyncer: Path | None) -> list[list[str]]:
-    backend = backends.radicale(folder / "server", count)
-    try:
-        source = backends.write_config(folder / "syncd", backend.sources)
-        settle(config_of(folder / "syncd", backend.sources), Counted())
-        url, user = backend.calendars[0], backend.sources[0]["username"]
-        token = folder / "token"
-        bare = [BARE, url, user, str(token)]
-        syncd = ["syncd", "--config", str(source), "run", "--once"]
-        python = sys.executable
-        measure.run_child(bare, python=python)  # the first: every href
-        commands = {"syncd run --once": (syncd, python), "caldav sync-token script": (bare, python)}
-        if vdirsyncer is not None:
-            config = vdirsyncer_config(folder / "vdirsyncer", url, user)
-            vdir = ["vdirsyncer", "--config", str(config), "sync"]
-            discover = ["vdirsyncer", "--config", str(config), "discover"]
-            measure.run_child(discover, python=str(vdirsyncer))
-            measure.run_child(vdir, python=str(vdirsyncer), limit=1800)  # its first download
-            commands["vdirsyncer sync"] = (vdir, str(vdirsyncer))
-        taken: dict[str, list[measure.Child]] = {name: [] for name in commands}
-        for _ in range(runs):
-            for name, (argv, interpreter) in commands.items():
-                taken[name].append(measure.run_child(argv, python=interpreter))
-    finally:
-        backend.stop()
+def beside(done: Settled, count: int, runs: int, vdirsyncer: Path | None) -> list[list[str]]:
+    """The rows of figure 2 on a settled Radicale (figure 1's), everything through its relay."""
+    folder, relay = done.folder.parent, done.relay
+    source = done.backend.sources[0]
+    config = backends.write_config(done.folder, done.backend.sources)
+    url, user = f"{source['url']}{source['username']}/bench/", source["username"]
+    bare = [BARE, url, user, str(folder / "token")]
+    python = sys.executable
+    measure.run_child(bare, python=python)  # the first: every href
+    commands = {
+        "syncd run --once": (["syncd", "--config", str(config), "run", "--once"], python),
+        "caldav sync-token script": (bare, python),
+    }
+    if vdirsyncer is not None:
+        settings = vdirsyncer_config(folder / "vdirsyncer", url, user)
+        for step in ("discover", "sync"):  # its first download
+            argv = ["vdirsyncer", "--config", str(settings), step]
+            measure.run_child(argv, python=str(vdirsyncer), limit=1800)
+        commands["vdirsyncer sync"] = (argv, str(vdirsyncer))
+    taken: dict[str, list[measure.Child]] = {name: [] for name in commands}
+    sent: dict[str, list[int]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (argv, interpreter) in commands.items():
+            before = relay.counts()
+            taken[name].append(measure.run_child(argv, python=interpreter))
+            after = relay.counts()
+            sent[name].append(after["up"] + after["down"] - before["up"] - before["down"])
     ours = taken["syncd run --once"]
-    rows = []
-    for name, children in taken.items():
-        rows.append(
-            [
-                name,
-                f"{count:,}",
-                measure.summary([c.wall for c in children], 1, 2),
-                measure.summary([c.cpu for c in children], 1, 2),
-                measure.summary([c.peak_mib for c in children], 1, 0),
-                measure.ratio([c.wall for c in ours], [c.wall for c in children]),
-                measure.ratio([c.cpu for c in ours], [c.cpu for c in children]),
-            ]
-        )
-    return rows
+    return [
+        [
+            name,
+            f"{count:,}",
+            measure.summary([c.wall for c in children]),
+            measure.summary([c.cpu for c in children]),
+            measure.summary([c.peak_mib for c in children], digits=0),
+            f"{measure.median(sent[name]):,.0f}",
+            measure.ratio([c.wall for c in ours], [c.wall for c in children]),
+            measure.ratio([c.cpu for c in ours], [c.cpu for c in children]),
+        ]
+        for name, children in taken.items()
+    ]
+
+
+def write(rows: list[list[str]], runs: int, vdirsyncer: Path | None, args: Any) -> None:
+    section = measure.Section("idle_process", args)
+    section.add("### 2. Idle pass as a process (Radicale, one calendar)")
+    section.add()
+    section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
+    if vdirsyncer is None:
+        section.add(f"(vdirsyncer left out: no interpreter at {args.vdirsyncer}.)")
+    section.add()
+    section.table(
+        ["command", "events", "wall s", "CPU s", "peak MiB", "bytes", "wall ratio", "CPU ratio"],
+        rows,
+    )
+    section.finish(runs)
 
 
 def main() -> None:
+    from bench.idle_pass import settled
+
     parser = measure.arguments(__doc__)
     parser.add_argument("--events", type=int, action="append")
     parser.add_argument("--vdirsyncer", type=Path, default=VDIRSYNCER_PYTHON)
@@ -92,21 +113,14 @@ def main() -> None:
     runs = measure.runs(args)
     sizes = args.events or ([100] if args.smoke else [1_000, 10_000])
     vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
-    section = measure.Section("idle_process", args)
-    section.add("### 2. Idle pass as a process (Radicale, one calendar)")
-    section.add()
     rows = []
     for count in sizes:
-        with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
-            rows += measure_size(count, runs, Path(folder), vdirsyncer)
-    section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
-    if vdirsyncer is None:
-        section.add(f"(vdirsyncer left out: no interpreter at {args.vdirsyncer}.)")
-    section.add()
-    section.table(
-        ["command", "events", "wall s", "CPU s", "peak MiB", "wall ratio", "CPU ratio"], rows
-    )
-    section.finish(runs)
+        with (
+            tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder,
+            settled("radicale", count, Path(folder)) as done,
+        ):
+            rows += beside(done, count, runs, vdirsyncer)
+    write(rows, runs, vdirsyncer, args)
 
 
 if __name__ == "__main__":
