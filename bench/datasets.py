@@ -30,6 +30,7 @@ import niquests
 SIZES = (100, 1_000, 10_000)
 CALENDAR = "bench"  # the calendar's path segment and display name on the CalDAV servers
 TITLES = ("Team meeting", "Lunch with Sam", "Dentist", "1:1", "Gym", "Standup", "Call mum")
+SHAPE = 2  # the version of the generated set: a new one makes the cache anew
 CACHE = Path(os.environ.get("SYNCD_BENCH_CACHE", Path(tempfile.gettempdir()) / "syncd-bench"))
 
 
@@ -55,7 +56,7 @@ class Event:
 
 def event(n: int, today: dt.date) -> Event:
     """Event number ``n`` of a set made on ``today``."""
-    day = today + dt.timedelta(days=(n * 37) % 365 - 182)
+    day = today + dt.timedelta(days=(n * 37 + 182) % 365 - 182)
     at = dt.datetime.combine(day, dt.time(7 + (n * 5) % 11), dt.UTC)
     if n % 50 == 0:
         decision = ("end of week", "end of next week", "Thursday")[(n // 50) % 3]
@@ -148,7 +149,7 @@ def radicale_storage(count: int, folder: Path, users: tuple[str, ...] = ("alice"
     for each of ``users``; copied from the day's cache (built there on first use)."""
     from tests.servers import radicale_command, start_on_free_port
 
-    cached = CACHE / f"{dt.date.today():%Y-%m-%d}-radicale-{count}"
+    cached = CACHE / f"{dt.date.today():%Y-%m-%d}-radicale-{SHAPE}-{count}"
     if not (cached / "done").exists():
         _drop_old_days()
         shutil.rmtree(cached, ignore_errors=True)
