@@ -7,8 +7,8 @@ writes a client-secrets file and one authorized-user file per calendar into
 ``tokens``) and then answers commands, one JSON line each on stdin, as the web UI
 would act: ``{"op": "add", "calendar": ID, "body": {...}}`` (answers the event),
 ``{"op": "modify", "calendar": ID, "id": ID, "body": {...}}``, ``{"op": "remove",
-...}``, ``{"op": "followups", "calendar": ID}`` (the syncd follow-ups there, by
-interview: their starts), ``{"op": "requests"}`` (requests answered so far). It
+...}``, ``{"op": "followups", "calendar": ID}`` (the syncd follow-ups there: id ->
+etag), ``{"op": "requests"}`` (requests answered so far). It
 stops at the end of stdin.
 """
 
@@ -48,12 +48,11 @@ def answer(fake: FakeGoogleCalendar, command: dict[str, Any]) -> Any:
         fake.remove_event(command["calendar"], command["id"])
         return {}
     if op == "followups":
-        found: dict[str, list[str]] = {}
+        found: dict[str, str] = {}
         for event in fake.events(command["calendar"]):
             marker = event.get("extendedProperties", {}).get("private", {})
             if event.get("status") != "cancelled" and "syncd.kind" in marker:
-                start = event["start"].get("dateTime") or event["start"].get("date")
-                found.setdefault(marker["syncd.interview"], []).append(start)
+                found[event["id"]] = event["etag"]
         return found
     if op == "requests":
         return len(fake.requests.records)
