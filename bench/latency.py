@@ -144,9 +144,10 @@ def daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def settled(client: Client, quiet: float = 6.0) -> None:
-    """Wait until the follow-ups of the generated set stop changing for ``quiet`` seconds."""
+    """Wait until the follow-ups of the generated set are there and stop changing for
+    ``quiet`` seconds."""
     last, since = client.followups(), time.perf_counter()
-    while time.perf_counter() - since < quiet:
+    while not last or time.perf_counter() - since < quiet:  # the set has interviews ahead
         time.sleep(0.5)
         now = client.followups()
         if now != last:
