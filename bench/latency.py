@@ -181,10 +181,10 @@ def measure_backend(name: str, trials: int, folder: Path, smoke: bool) -> dict[s
 
 def main() -> None:
     parser = measure.arguments(__doc__)
-    parser.add_argument("--trials", type=int, default=0, help="trials a backend (default 20)")
+    parser.add_argument("--trials", type=int, default=0, help="trials a backend (default 10)")
     parser.add_argument("--backend", action="append", choices=("radicale", "google"))
     args = parser.parse_args()
-    trials = args.trials or measure.runs(args, full=20, quick=8)
+    trials = args.trials or measure.runs(args, full=10, quick=5)
     section = measure.Section("latency", args)
     section.add("### 5. Latency: a client's change -> syncd's follow-ups readable")
     section.add()

@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=tuple(backends.START))
     parser.add_argument("--child", action="store_true", help="one backend, a row as JSON")
     args = parser.parse_args()
-    passes = args.passes or (20 if args.smoke else 2_000)
+    passes = args.passes or (12 if args.smoke else 2_000)
     if args.child:
         with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
             print(json.dumps(measure_backend(args.backend[0], passes, Path(folder))))
