@@ -157,8 +157,9 @@ def main() -> None:
         rows = [syncd_same(count, same, Path(folder))]
         rows += small_and_loops(count, runs, loop_writes, Path(folder))
     section.add(
-        f"Median (min-max) of {runs} runs ({same} of syncd into the same calendar). writes/s: writes over the time spent in them; "
-        "client CPU a write: syncd's provider (or the caldav loop) per write; client share: "
+        f"Median (min-max) of {runs} runs ({same} of syncd into the same calendar). "
+        "writes/s: writes over the time spent in them; client CPU a write: syncd's provider "
+        "(or the caldav loop) per write; client share: "
         "that CPU over the write's wall time (the rest is the server's and the wait)."
     )
     section.add()
