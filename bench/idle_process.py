@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 VDIRSYNCER_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 BARE = str(ROOT / "bench" / "caldav_sync.py")
+FAILED: list[str] = []  # vdirsyncer's first syncs that failed, and how
 
 
 def vdirsyncer_config(folder: Path, url: str, user: str) -> Path:
@@ -60,10 +61,14 @@ def beside(done: Settled, count: int, runs: int, vdirsyncer: Path | None) -> lis
     }
     if vdirsyncer is not None:
         settings = vdirsyncer_config(folder / "vdirsyncer", url, user)
-        for step in ("discover", "sync"):  # its first download
-            argv = ["vdirsyncer", "--config", str(settings), step]
-            measure.run_child(argv, python=str(vdirsyncer), limit=1800)
-        commands["vdirsyncer sync"] = (argv, str(vdirsyncer))
+        argv = ["vdirsyncer", "--config", str(settings)]
+        measure.run_child([*argv, "discover"], python=str(vdirsyncer))
+        first = measure.run_child([*argv, "-vdebug", "sync"], python=str(vdirsyncer), check=False)
+        if first.code == 0:  # its first download
+            commands["vdirsyncer sync"] = ([*argv, "sync"], str(vdirsyncer))
+        else:
+            FAILED.append(f"{count:,}: " + " ".join(first.stderr.strip().splitlines()[-2:]))
+            print("\n".join(first.stderr.splitlines()[-80:]), flush=True)
     taken: dict[str, list[measure.Child]] = {name: [] for name in commands}
     sent: dict[str, list[int]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -95,6 +100,8 @@ def write(rows: list[list[str]], runs: int, vdirsyncer: Path | None, args: Any) 
     section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
     if vdirsyncer is None:
         section.add(f"(vdirsyncer left out: no interpreter at {args.vdirsyncer}.)")
+    for failure in FAILED:
+        section.add(f"(vdirsyncer's first sync failed at {failure[:300]})")
     section.add()
     section.table(
         ["command", "events", "wall s", "CPU s", "peak MiB", "bytes", "wall ratio", "CPU ratio"],
