@@ -26,7 +26,7 @@ test: $(VENV)/.stamp-test
 	$(PY) -m pytest
 
 # The reliability suite at full size: 200 faulted passes and 100 kills on every backend
-# (make test runs them on Radicale, and fewer faulted passes on the others).
+# (make test runs fewer of both, within the suite's time budget).
 reliability: $(VENV)/.stamp-test
 	SYNCD_RELIABILITY=full $(PY) -m pytest tests/reliability -m slow
 
