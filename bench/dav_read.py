@@ -16,7 +16,7 @@ Both servers are filled through their storage: Radicale's collection folder
 one git commit in Xandikos' calendar repository (Xandikos commits every PUT,
 about 13 PUTs a second here even in parallel: 10,000 would take many minutes).
 ``--put`` fills Xandikos by parallel PUTs instead.
-Run: .venv/bin/python bench/dav_read.py [--events N]; numbers go to stdout.
+Run: .venv/bin/python bench/dav_read.py [--events N] [--smoke]; numbers go to stdout.
 """
 
 from __future__ import annotations
@@ -189,7 +189,10 @@ def main() -> None:
     parser.add_argument(
         "--queries", type=int, default=8, help="full reads by calendar-query (Xandikos indexes)"
     )
+    parser.add_argument("--smoke", action="store_true", help="100 events, 2 queries (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.queries = 100, 2
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
         for start, fill in (
             (start_radicale, fill_radicale),

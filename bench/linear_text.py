@@ -6,7 +6,7 @@ past what syncd reads (64 KiB of a description, 1,000 characters of a title: the
 passes themselves are timed here, without those caps, to show how they grow).
 A shape stops growing once one size takes more than --give-up seconds.
 
-Run: .venv/bin/python bench/linear_text.py [--give-up S]; a table goes to stdout.
+Run: .venv/bin/python bench/linear_text.py [--give-up S] [--smoke]; a table goes to stdout.
 With PYTHONPATH pointing at another checkout, it times that one (the old code).
 """
 
@@ -64,7 +64,10 @@ SHAPES: dict[str, tuple[Callable[[str], object], Callable[[int], str], list[int]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--give-up", type=float, default=20.0, metavar="S")
+    parser.add_argument("--smoke", action="store_true", help="the first size of each (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.give_up = 0.0
     print("| shape | " + " | ".join(f"size {n}" for n in range(1, 5)) + " |")
     print("|---|---|---|---|---|")
     for name, (function, make, sizes) in SHAPES.items():

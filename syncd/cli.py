@@ -1,132 +1,36 @@
 """The command line: parses arguments, calls the rest, turns errors into exit codes.
 
-Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors become
-one line on stderr in one place, ``SyncdGroup.invoke``: a command raises them.
+Exit codes: 0 success, 1 failure at run time, 2 usage or config error. Errors
+become one line on stderr in one place, ``SyncdGroup.invoke`` (syncd.cli_context,
+with ``--config`` and the config's loading); a command simply raises
+``syncd.errors`` types.
 
 Adding a command: a function decorated with ``@main.command()`` (or a group's),
 taking ``click.Context`` with ``@click.pass_context`` and calling
 ``load_from_context(ctx)`` for the config; add ``@config_option`` so that
 ``syncd CMD --config PATH`` works as well as ``syncd --config PATH CMD``. Import
-the engine or the daemon inside the function, never at module level: ``syncd
---help`` must not load the Google client, caldav or icalendar. Kinds of source
-come from the provider registry (``providers``), whose packages are light until
-a source is opened; ``syncd auth KIND`` lists the kinds that have an auth step.
+what a command needs inside the function, never at module level: ``syncd --help``
+loads click and this module alone (within 0.1 s of a bare Python start:
+bench/RESULTS.md), not the config's schema, the provider registry, the Google
+client, caldav or icalendar. Kinds of source come from the provider registry
+(``providers``), whose packages are light until a source is opened; ``syncd auth
+KIND`` lists the kinds that have an auth step.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import shlex
-import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from providers import ProviderKind, SourceFinder, config_sections, get_kind, kinds
 from syncd import __version__, limits
-from syncd.config import (
-    QUOTA_INTERVAL,
-    Config,
-    SourceConfig,
-    describe,
-    load_config,
-)
-from syncd.errors import ConfigError, SourcesFailed, SyncdError
-from syncd.log_hygiene import redact
-from syncd.logs import setup_logging
-from syncd.machine import resolve_config_path
+from syncd.cli_context import CliState, SyncdGroup, config_option, load_from_context
+from syncd.errors import ConfigError, SourcesFailed
 
 if TYPE_CHECKING:
+    from providers import ProviderKind, SourceFinder
+    from syncd.config import Config, SourceConfig
     from syncd.runner import SourceOutcome
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(error: SyncdError, code: int, config: str | None = None) -> NoReturn:
-    # One line whatever the message holds (one per failed source): a log scraper
-    # or a user reads one line. Servers' and invitations' text may be in it: no
-    # control character reaches the terminal. A command it names to run next
-    # carries the ``--config`` this one was given.
-    lines = error.lines if isinstance(error, SourcesFailed) else [str(error)]
-    for line in lines:
-        if config is not None:
-            line = _SUGGESTED.sub(rf"syncd --config {shlex.quote(config)} \1", line)
-        click.echo(redact(limits.shown(line, limits.LOG_LINE_CHARS)), err=True)
-    raise click.exceptions.Exit(code)
-
-
-_SUGGESTED = re.compile(r"\bsyncd (auth |state reset\b)")
-
-
-class SyncdGroup(click.Group):
-    """A click group that reports syncd's errors as one line and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ConfigError as error:
-            _fail(error, EXIT_USAGE)
-        except SyncdError as error:
-            _fail(error, EXIT_FAILURE, ctx.ensure_object(CliState).config_option)
-        except Exception as error:
-            if (damaged := _state_damage(ctx, error)) is None:
-                raise
-            _fail(damaged, EXIT_FAILURE, ctx.ensure_object(CliState).config_option)
-
-
-def _state_damage(ctx: click.Context, error: Exception) -> SyncdError | None:
-    """The one line for an SQLite error on the state file met after it was opened (a
-    file damaged while syncd ran); None for any other error."""
-    sqlite3 = sys.modules.get("sqlite3")  # loaded only by commands that use the state
-    config = ctx.ensure_object(CliState).config
-    if sqlite3 is None or config is None or not isinstance(error, sqlite3.Error):
-        return None
-    from syncd.state_files import DB_NAME, database_error
-
-    return database_error(config.state_dir / DB_NAME, error)
-
-
-SyncdGroup.group_class = type  # subgroups are SyncdGroups too
-
-
-@dataclasses.dataclass
-class CliState:
-    """What the group options decided, shared by every command of one invocation."""
-
-    config_option: str | None = None
-    verbose: int = 0
-    config: Config | None = None
-
-
-def _remember_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        state = ctx.ensure_object(CliState)
-        state.config_option, state.config = value, None
-
-
-def config_option(function: F) -> F:
-    """``--config PATH``, on the group and on any command that wants it too."""
-    option = click.option(
-        "--config",
-        metavar="PATH",
-        expose_value=False,
-        callback=_remember_config,
-        help="Config file [default: $SYNCD_CONFIG, else $XDG_CONFIG_HOME/syncd/config.toml].",
-    )
-    return option(function)
-
-
-def load_from_context(ctx: click.Context) -> Config:
-    """The config this invocation names, loaded once; ConfigError when it is wrong."""
-    state = ctx.ensure_object(CliState)
-    if state.config is None:
-        path = resolve_config_path(state.config_option)
-        state.config = load_config(path, config_sections())
-    return state.config
 
 
 @click.group(cls=SyncdGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,6 +40,8 @@ def load_from_context(ctx: click.Context) -> Config:
 @click.pass_context
 def main(ctx: click.Context, verbose: int) -> None:
     """Write interview follow-ups (thank-you letter, decision-day calls) into your calendars."""
+    from syncd.logs import setup_logging
+
     ctx.ensure_object(CliState).verbose = verbose
     setup_logging(verbose)
 
@@ -150,6 +56,9 @@ def config_group() -> None:
 @click.pass_context
 def config_check(ctx: click.Context) -> None:
     """Validate the config and print the resolved values (exit 2 when it is wrong)."""
+    from providers import config_sections
+    from syncd.config import describe
+
     config = load_from_context(ctx)
     click.echo(describe(config, config_sections()), nl=False)
     for note in config_notes(config):
@@ -158,6 +67,9 @@ def config_check(ctx: click.Context) -> None:
 
 def config_notes(config: Config) -> list[str]:
     """What is valid but will not work yet on this machine (files, variables)."""
+    from providers import get_kind
+    from syncd.config import QUOTA_INTERVAL
+
     notes = []
     if not config.sources:
         notes.append("no [[sources]]: syncd has nothing to watch")
@@ -183,6 +95,7 @@ def run_command(ctx: click.Context, once: bool, dry_run: bool) -> None:
     prepare_state_dir(config.state_dir)  # refused before the lock file is made in it
     if not once:
         from syncd.daemon import run_daemon
+        from syncd.machine import resolve_config_path
 
         # The daemon keeps the path, so that SIGHUP can reload the config from it.
         path = resolve_config_path(ctx.ensure_object(CliState).config_option)
@@ -285,9 +198,13 @@ class KindCommands(SyncdGroup):
     """``syncd auth``: one subcommand per kind of source that has an auth step (the registry's)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        from providers import kinds
+
         return [name for name, kind in kinds().items() if kind.auth is not None]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from providers import kinds
+
         kind = kinds().get(cmd_name)
         if kind is None or kind.auth is None:
             return None

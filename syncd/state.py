@@ -17,9 +17,9 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
 from syncd.state_files import DB_NAME as DB_NAME
@@ -36,6 +36,8 @@ from syncd.state_health import SourceStatus as SourceStatus
 
 if TYPE_CHECKING:
     from syncd.observe import Delta
+
+T = TypeVar("T")
 
 # A calendar as the server listed it: CalendarInfo's fields in order (id, display
 # name, aliases, then what the server says of it), as JSON keeps them.
@@ -159,6 +161,8 @@ class StateStore(HealthTables):
         prepare_state_dir(state_dir)
         self.path = state_dir / DB_NAME
         self._db = open_database(self.path)
+        self._read: dict[tuple[Any, ...], Any] = {}  # what _memo read, while unchanged
+        self._version: tuple[int, int] = (-1, -1)
         try:
             self._migrate()
         except sqlite3.Error as error:
@@ -225,9 +229,25 @@ class StateStore(HealthTables):
         try:
             yield
         except BaseException:
+            self._read = {}  # a rollback undoes writes total_changes still counts
             self._db.execute("ROLLBACK")
             raise
+        if rollback:
+            self._read = {}
         self._db.execute("ROLLBACK" if rollback else "COMMIT")
+
+    def _memo(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        """``load()``, or what it gave before while the database is unchanged since: no
+        write through this connection (``total_changes``), no commit by another
+        (``PRAGMA data_version``). An idle pass reads the same records five times."""
+        other = self._db.execute("PRAGMA data_version").fetchone()[0]
+        version = (int(other), self._db.total_changes)
+        if version != self._version:
+            self._read, self._version = {}, version
+        if key not in self._read:
+            self._read[key] = load()
+        value: T = self._read[key]
+        return value
 
     # -- tokens and calendars
 
@@ -298,11 +318,15 @@ class StateStore(HealthTables):
         if calendar is not None:
             query += " AND calendar = ?"
             args.append(calendar)
-        out = {}
-        for (data,) in self._db.execute(query, args):
-            interview = interview_from_json(data)
-            out[(interview.calendar, interview.key)] = interview
-        return out
+
+        def load() -> dict[tuple[str, str], Interview]:
+            out = {}
+            for (data,) in self._db.execute(query, args):
+                interview = interview_from_json(data)
+                out[(interview.calendar, interview.key)] = interview
+            return out
+
+        return dict(self._memo(("interviews", *args), load))
 
     def put_interview(self, interview: Interview, *, gone: bool = False) -> None:
         self._db.execute(
@@ -327,8 +351,12 @@ class StateStore(HealthTables):
 
     def records(self, source: str) -> dict[str, FollowUpRecord]:
         """Every follow-up record of a source, by id."""
-        rows = self._db.execute(_SELECT_RECORDS + " WHERE source = ?", (source,)).fetchall()
-        return {r[0]: _record(r) for r in rows}
+
+        def load() -> dict[str, FollowUpRecord]:
+            rows = self._db.execute(_SELECT_RECORDS + " WHERE source = ?", (source,))
+            return {r[0]: _record(r) for r in rows}
+
+        return dict(self._memo(("records", source), load))
 
     def record(self, followup_id: str) -> FollowUpRecord | None:
         row = self._db.execute(_SELECT_RECORDS + " WHERE id = ?", (followup_id,)).fetchone()

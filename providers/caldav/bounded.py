@@ -46,6 +46,7 @@ class Answer:
     headers: Mapping[str, str]
     content: bytes
     url: str = ""
+    sent: str = ""  # the login scheme the request carried ("", "basic", "digest")
 
 
 class Deadline:

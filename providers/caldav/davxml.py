@@ -109,6 +109,19 @@ def calendar_query_body(start: dt.datetime, end: dt.datetime) -> bytes:
     ).encode()
 
 
+# A calendar-query REPORT for the etag and data of every object whose VEVENT has an RRULE
+# (RFC 4791 9.7.2: an empty prop-filter asks that the property be there).
+SERIES_QUERY_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    b"<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+    b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+    b'<C:prop-filter name="RRULE"/>'
+    b"</C:comp-filter></C:comp-filter></C:filter>"
+    b"</C:calendar-query>"
+)
+
+
 def property_tag(name: str) -> str:
     """The Clark name of a property ``propfind_body`` asks for: CS:getctag, else DAV:."""
     return (CS if name == "getctag" else DAV) + name

@@ -2,16 +2,25 @@
 
 Discovery, once per provider: a depth-0 PROPFIND of the URL configured for
 current-user-principal, calendar-home-set and schedule-inbox-URL, and, when the
-principal is elsewhere, the same PROPFIND of the principal. The caldav
+principal is elsewhere, the same PROPFIND of the principal. A URL that is no
+DAV resource (404, 405, an HTML page: the bare host of Nextcloud or Baikal) is
+followed by the same PROPFIND of the host's ``/.well-known/caldav`` (RFC 6764),
+which such servers redirect to their CalDAV root. The caldav
 library's ``Principal`` is built from the answer (it makes calendars).
 
 The list: ONE depth-1 PROPFIND of the calendar home (``homexml.CALENDAR_LIST_BODY``)
 reads every calendar's name, the account's privileges there (RFC 3744
 current-user-privilege-set), its zone (RFC 4791 calendar-timezone, RFC 7809
 calendar-timezone-id) and the components it takes. RFC 6638's default calendar
-comes in that same answer when the scheduling inbox is inside the home; a server
-whose inbox lies elsewhere (Xandikos) costs one depth-0 PROPFIND of the inbox,
-asked again only while the inbox states a default. Never a request per calendar.
+comes in that same answer when the scheduling inbox is inside the home and says
+it there; a server whose inbox lies elsewhere (Xandikos), or that states the
+default only to a depth-0 PROPFIND of the inbox (Cyrus answers it 404 in the
+listing), costs one depth-0 PROPFIND of the inbox, asked again only while the
+inbox states a default. A server that withholds calendar-timezone from the
+listing but gives it to a depth-0 PROPFIND of the calendar (DAViCal) costs one
+such PROPFIND of the main calendar, when the listing lacks its zone; once that
+comes back without a zone too, it is not asked again. Never a request per
+calendar.
 
 The rules (docs/providers.md, section 4):
 - ``writable``: the privilege set holds ``all`` or ``write``, or ``write-content``
@@ -38,6 +47,7 @@ from caldav.lib.url import URL, normalise_path
 
 from providers import CalendarInfo
 from providers.caldav import davxml, homexml, zones
+from providers.caldav.bounded import Answer
 from providers.caldav.transport import DavHttp
 from syncd.errors import ProviderError
 
@@ -45,6 +55,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _LISTING = "listing calendars"  # how errors of discovery and the list begin
+_WELL_KNOWN = "/.well-known/caldav"
+_NOT_DAV = frozenset({200, 404, 405, 501})  # a URL that is no DAV resource answers so
 _WRITE = frozenset({"all", "write"})
 _READ = frozenset({"all", "read"})
 
@@ -72,6 +84,7 @@ class Home:
         self._principal: Principal | None = None
         self._home = ""  # the calendar home's URL
         self._inbox = ""  # the inbox's URL while it may state a default calendar
+        self._zones_withheld = True  # False once a calendar's own PROPFIND said no zone either
 
     @property
     def principal(self) -> Principal:
@@ -88,17 +101,17 @@ class Home:
         listing = self._propfind(self._home, homexml.CALENDAR_LIST_BODY, "1")
         parsed = _parsed(homexml.parse_calendar_list, listing)
         default = parsed.default
-        if not parsed.inbox_seen and self._inbox:
+        if not default and self._inbox:
             default = self._inbox_default()
         found = [info for info in map(self._info, parsed.calendars) if info is not None]
-        return mark_default(found, default)
+        return self._main_zone(mark_default(found, default))
 
     # -- discovery
 
     def _discover(self) -> None:
         client = self.http.client
         start = str(client.url)
-        principal, home, inbox = self._ask(start)
+        principal, home, inbox = self._ask(start, well_known=True)
         try:
             principal_url = self._absolute(principal) if principal else start
             if not home and principal_url.rstrip("/") != start.rstrip("/"):
@@ -112,9 +125,21 @@ class Home:
             raise ProviderError(f"{_LISTING}: the server's answer names {exc}") from None
         self._principal = found
 
-    def _ask(self, url: str) -> tuple[str, str, str]:
-        answer = self._propfind(url, homexml.DISCOVERY_BODY, "0")
-        return _parsed(homexml.parse_discovery, answer)
+    def _ask(self, url: str, *, well_known: bool = False) -> tuple[str, str, str]:
+        """The principal, home and inbox ``url`` names. ``well_known``: when ``url`` is no
+        DAV resource (404, 405, 501, a page), what the host's ``/.well-known/caldav`` names
+        (RFC 6764: Nextcloud's and Baikal's bare hosts redirect it to their CalDAV root)."""
+        answer = self._answer(url, homexml.DISCOVERY_BODY, "0")
+        if well_known and answer.status_code in _NOT_DAV:
+            parts = urllib.parse.urlsplit(url)
+            root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, _WELL_KNOWN, "", ""))
+            found = self._answer(root, homexml.DISCOVERY_BODY, "0")
+            if found.status_code == 207:
+                said = _parsed(homexml.parse_discovery, found.content or b"")
+                if said[0] or said[1]:
+                    log.info("%s: the CalDAV root found by %s", self.http.source.name, root)
+                    return said
+        return _parsed(homexml.parse_discovery, self._content(answer, url))
 
     def _inbox_default(self) -> str:
         """The inbox's default calendar; "" when it states none (then it is not asked again)."""
@@ -128,11 +153,35 @@ class Home:
             self._inbox = ""
         return default
 
+    def _main_zone(self, calendars: list[CalendarInfo]) -> list[CalendarInfo]:
+        """The calendars, the main one with its zone asked of it at depth 0 when the listing
+        lacks it (and the server has not shown that it has none to give)."""
+        main = next((c for c in calendars if c.default), None)
+        if main is None or main.zone or not self._zones_withheld:
+            return calendars
+        try:
+            answer = self._propfind(main.id, homexml.CALENDAR_ZONE_BODY, "0")
+            timezone, timezone_id = homexml.parse_calendar_zone(answer)
+        except (ProviderError, davxml.MalformedResponse) as exc:
+            log.info("%s: no zone from the main calendar (%s)", self.http.source.name, exc)
+            timezone, timezone_id = "", ""
+        zone = zones.calendar_zone(timezone, timezone_id)
+        if not zone:
+            self._zones_withheld = False
+            return calendars
+        return [dataclasses.replace(c, zone=zone) if c is main else c for c in calendars]
+
     # -- helpers
 
     def _propfind(self, url: str, body: bytes, depth: str) -> bytes:
+        return self._content(self._answer(url, body, depth), url)
+
+    def _answer(self, url: str, body: bytes, depth: str) -> Answer:
         headers = {**davxml.XML_HEADERS, "Depth": depth}
-        response = self.http.send("PROPFIND", url, body, headers, what=_LISTING)
+        return self.http.send("PROPFIND", url, body, headers, what=_LISTING)
+
+    def _content(self, response: Answer, url: str) -> bytes:
+        """The body of a 207; the typed error of any other answer."""
         if response.status_code != 207:
             raise self.http.fail(
                 response, f"{_LISTING} (PROPFIND {urllib.parse.urlsplit(url).path})"

@@ -35,8 +35,10 @@ CALENDAR_LIST_BODY = _propfind(
     "<C:calendar-timezone-id/><C:supported-calendar-component-set/>"
     "<C:schedule-default-calendar-URL/>"
 )
-# Depth 0 on an inbox outside the home.
+# Depth 0 on an inbox outside the home, or one whose default the listing did not give.
 DEFAULT_CALENDAR_BODY = _propfind("<C:schedule-default-calendar-URL/>")
+# Depth 0 on a calendar whose zone the listing did not give (DAViCal withholds it there).
+CALENDAR_ZONE_BODY = _propfind("<C:calendar-timezone/><C:calendar-timezone-id/>")
 
 
 TIMEZONE_TEXT_MAX = 64 * 1024  # a longer calendar-timezone (a whole VCALENDAR) is not read
@@ -135,6 +137,17 @@ def parse_calendar_list(body: bytes) -> CalendarList:
             )
         )
     return CalendarList(tuple(calendars), default, inbox_seen)
+
+
+def parse_calendar_zone(body: bytes) -> tuple[str, str]:
+    """(calendar-timezone, calendar-timezone-id) of a depth-0 PROPFIND of a calendar;
+    "" for each the server does not give (a calendar-timezone past TIMEZONE_TEXT_MAX too)."""
+    for _href, _status, props in responses(parse(body)):
+        timezone = text_of(props, CALDAV + "calendar-timezone")
+        timezone_id = text_of(props, CALDAV + "calendar-timezone-id")[:200]
+        if timezone or timezone_id:
+            return (timezone if len(timezone) <= TIMEZONE_TEXT_MAX else ""), timezone_id
+    return "", ""
 
 
 def parse_default_calendar(body: bytes) -> str:

@@ -5,10 +5,15 @@ conditional: PUT with ``If-None-Match: *`` (create) or ``If-Match: <etag>``
 (update), DELETE with ``If-Match``; never the Schedule-Tag. Servers answer 412
 (or 409) both when an object changed and when it, or its calendar, is gone: one
 GET of the object tells the two apart. A 403 on a write is a refusal
-(RefusedError: a read-only calendar). A create refused because another object of
+(RefusedError: a read-only calendar), unless the calendar itself is gone: Cyrus
+answers a write into a deleted calendar 403, DAViCal 405, so a write refused so
+is followed by one PROPFIND of the calendar, and NotFoundError when it is not
+there. A create refused because another object of
 the calendar holds the follow-up's UID (``no-uid-conflict``: 409 on Radicale, 412
-on Xandikos, 403 on some servers) is a TakenError naming that object, found by a
-calendar-query on the UID: it is the user's, and syncd writes nothing over it.
+on Xandikos, 403 on some servers), or another calendar of the account does
+(``unique-scheduling-object-resource``: 403 on Cyrus), is a TakenError naming
+that object when a calendar-query on the UID finds it in this calendar: it is
+the user's, and syncd writes nothing over it.
 """
 
 from __future__ import annotations
@@ -104,7 +109,9 @@ class DavObjects:
         response = self.http.send("PUT", url, body, {**_ICS, "If-None-Match": "*"})
         if response.status_code in (403, 409, 412):
             conditions = davxml.error_conditions(response.content or b"")
-            if "no-uid-conflict" in conditions:
+            # RFC 4791 5.3.2.1 in this calendar; RFC 6638 3.2.4.1 in another one of the
+            # account (Cyrus, iCloud: one UID per account)
+            if conditions & {"no-uid-conflict", "unique-scheduling-object-resource"}:
                 raise self._uid_taken(calendar, url, ical.followup_uid(followup.id))
         if response.status_code in (409, 412):
             if self._exists(url):
@@ -114,6 +121,7 @@ class DavObjects:
             else:
                 why = f"the server answered HTTP {response.status_code}"
             raise ConflictError(f"{url}: not created: {why}")
+        self._calendar_gone(response, calendar)
         return self._written(response, calendar, url, body, "creating")
 
     def update(self, calendar: str, followup: FollowUp, resource: str, etag: str) -> CalendarEvent:
@@ -127,6 +135,7 @@ class DavObjects:
             raise ConflictError(f"{url}: no etag to update against")
         body = render.render_followup(followup, self.config.timezone)
         response = self.http.send("PUT", url, body, {**_ICS, "If-Match": etag})
+        self._calendar_gone(response, calendar)
         self._precondition(response, url)
         return self._written(response, calendar, url, body, "updating")
 
@@ -137,11 +146,20 @@ class DavObjects:
         if not etag:
             raise ConflictError(f"{url}: no etag to delete against")
         response = self.http.send("DELETE", url, b"", {"If-Match": etag})
+        self._calendar_gone(response, calendar)
         self._precondition(response, url)
         if not 200 <= (response.status_code or 0) < 300:
             raise self.http.fail(response, f"deleting {url}")
 
     # -- helpers
+
+    def _calendar_gone(self, response: Answer, calendar: str) -> None:
+        """NotFoundError when a write was refused (403, 405) because its calendar is gone."""
+        if response.status_code in (403, 405) and not self.reports.exists(collection_url(calendar)):
+            raise NotFoundError(
+                f"{calendar}: the calendar is gone (the server refused a write into it,"
+                f" HTTP {response.status_code})"
+            )
 
     def _precondition(self, response: Answer, url: str) -> None:
         """Raise the typed error of a refused or failed conditional write, if it was one.

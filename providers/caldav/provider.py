@@ -8,7 +8,11 @@ objects with an event near the window by one calendar-query with a time-range
 (where a server refuses either, it lists every object and multigets them all).
 Servers without sync-collection fall back to ctag/etag comparison
 (``providers.caldav.reports``), keeping the etags in the token
-(``providers.caldav.tokens``): the provider holds no state between passes.
+(``providers.caldav.tokens``): the provider holds no state between passes. A
+``sync:`` token also carries what was read as of it: an answer that lists the
+whole calendar for a token the server forgot (DAViCal) is told by it and read
+whole instead, and an object listed again unchanged is not fetched
+(``providers.caldav.stale``).
 Only objects that ``ical.may_matter`` lets through are parsed, and only their
 events overlapping the window [start, end) are returned (docs/providers.md).
 An object at ``<calendar>/<follow-up id>.ics`` stands for that follow-up's slot.
@@ -21,6 +25,7 @@ same string in events, deletions and writes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
@@ -29,7 +34,7 @@ from caldav.collection import Calendar
 from caldav.lib import error as caldav_error
 
 from providers import CalendarInfo, ChangeSet, ReadScope
-from providers.caldav import davxml, ical, tokens
+from providers.caldav import davxml, ical, stale, tokens
 from providers.caldav.home import Home
 from providers.caldav.objects import DavObjects, collection_url
 from providers.caldav.reports import Listing, NoSyncCollection, Reports
@@ -62,6 +67,7 @@ class DavProvider:
         self.use_query = True  # False: a full read fetches every object by multiget
         self._no_sync: set[str] = set()  # calendars whose server refused sync-collection
         self._no_query: set[str] = set()  # calendars whose server refused calendar-query
+        self._no_series: set[str] = set()  # ... the query for recurring events
         self._calendars: list[CalendarInfo] | None = None
         self.home = Home(http)
 
@@ -84,8 +90,11 @@ class DavProvider:
         return found
 
     def ensure_calendar(self, name: str) -> CalendarInfo:
-        """The calendar of that display name or URL; created (MKCALENDAR) when missing."""
-        match = _find(self.list_calendars(), name)
+        """The calendar of that display name or URL; created (MKCALENDAR) when missing, and
+        then as the server lists it: at the URL asked, else the one new calendar of that
+        name (Zimbra and OX move a new calendar to a URL of their own)."""
+        before = self.list_calendars()
+        match = _find(before, name)
         if match is not None:
             return match
         if _is_url(name):
@@ -94,17 +103,23 @@ class DavProvider:
             try:
                 created = self.home.principal.make_calendar(name=name)
             except caldav_error.DAVError as exc:
-                if exc.status != 403:
+                # 403: not allowed here; 405, 501: no MKCALENDAR at all (Posteo)
+                if exc.status not in (403, 405, 501):
                     raise
                 raise RefusedError(
-                    f'creating calendar "{name}": the server refuses it (HTTP 403); create it'
-                    " in a calendar app, or name a calendar the account may write to"
+                    f'creating calendar "{name}": the server refuses it (HTTP {exc.status});'
+                    " create it in a calendar app, or name a calendar the account may write to"
                 ) from None
             assert isinstance(created, Calendar), "a sync client answers at once"
         url = str(created.url)
         log.debug('%s: created calendar "%s" at %s', self.source.name, name, url)
         path = davxml.resource_of(url)  # listed as the server spells it ("%20" for a space)
-        listed = next((c for c in self.list_calendars() if c.aliases[0] == path), None)
+        now = self.list_calendars()
+        listed = next((c for c in now if c.aliases[0] == path), None)
+        if listed is None:  # Zimbra, OX: the server put it elsewhere; the one new of that name
+            ids = {c.id for c in before}
+            new = [c for c in now if c.id not in ids and c.name == name]
+            listed = new[0] if len(new) == 1 else None
         return listed or CalendarInfo(url, name, (davxml.resource_of(url),))
 
     # -- reading
@@ -129,15 +144,17 @@ class DavProvider:
         collection = davxml.resource_of(url)
         state = tokens.decode(token, collection)
         listing: Listing | None = None
-        if isinstance(state, str) and self._sync_allowed(url):
+        if isinstance(state, tokens.SyncState) and self._sync_allowed(url):
             try:
-                listing = self.reports.sync(url, collection, state)
+                listing = self.reports.sync(url, collection, state.token)
             except NoSyncCollection:
                 self._no_sync.add(url)
             if listing is None:
                 log.info("%s: %s: sync token refused, reading it whole", self.source.name, url)
+            else:
+                listing = self._judged(url, listing, state)
         elif isinstance(state, tokens.CtagState) and token:
-            listing = self.reports.ctag_changes(url, collection, token, state)
+            listing = self.reports.ctag_changes(url, collection, token, state, known or {})
         full = listing is None
         if listing is None:
             whole = self._read_window(calendar, url, known or {}, scope)
@@ -146,6 +163,23 @@ class DavProvider:
             listing = self._full_listing(url, collection)
         return self._changes(calendar, listing, full, known or {}, scope)
 
+    def _judged(self, url: str, listing: Listing, state: tokens.SyncState) -> Listing | None:
+        """The sync answer to ``state``'s token without the objects it lists again unchanged;
+        None when it lists the whole calendar instead of changes (``stale.judge``)."""
+        verdict = stale.judge(listing.members, listing.deleted, state.seen, state.token,
+                              listing.token)  # fmt: skip
+        if verdict.everything:
+            log.info(
+                "%s: %s: the server answered the sync token with the whole calendar (%s):"
+                " reading it whole",
+                self.source.name,
+                url,
+                verdict.why,
+            )
+            return None
+        members = tuple(m for m in listing.members if m.resource not in verdict.relisted)
+        return dataclasses.replace(listing, members=members, seen=state.seen)
+
     def _read_window(
         self,
         calendar: CalendarInfo,
@@ -153,8 +187,9 @@ class DavProvider:
         known: Mapping[str, str],
         scope: ReadScope,
     ) -> ChangeSet | None:
-        """A full read as the collection's sync token and one calendar-query for the objects
-        near the window; None where the server offers either not (then list and multiget).
+        """A full read as the collection's sync token, one calendar-query for the objects
+        near the window and one for the recurring ones (``Reports.series``); None where
+        the server offers the token or the first query not (then list and multiget).
 
         The token comes first: what changes during the query comes again with it.
         """
@@ -167,6 +202,14 @@ class DavProvider:
         if answers is None:
             self._no_query.add(url)
             return None
+        if url not in self._no_series:
+            series = self.reports.series(url)
+            # None: refused; objects with no RRULE: the filter ignored (DAViCal sends all)
+            recurring = [a for a in series or () if "RRULE" in (a.data or "")]
+            if series is None or len(recurring) < len(series):
+                self._no_series.add(url)
+            have = {a.member.resource for a in answers}
+            answers += [a for a in recurring if a.member.resource not in have]
         events: list[CalendarEvent] = []
         unchanged = []
         for fetched in answers:
@@ -175,7 +218,8 @@ class DavProvider:
                 unchanged.append(member.resource)
             else:
                 events.extend(self._events_of(calendar, fetched, scope) or ())
-        token = tokens.sync_token(server_token)
+        seen = tokens.Seen().updated((a.member.resource, a.member.etag) for a in answers)
+        token = tokens.sync_token(server_token, seen)
         return ChangeSet(tuple(events), (), token, True, tuple(unchanged))
 
     def _sync_allowed(self, url: str) -> bool:
@@ -212,16 +256,21 @@ class DavProvider:
         wanted = [m for m in listing.members if m.resource not in skip]
         events: list[CalendarEvent] = []
         deleted = list(listing.deleted)
+        read = [(m.resource, m.etag) for m in listing.members if m.resource in skip]
         for fetched in self.reports.multiget(collection_url(calendar.id), wanted):
             if fetched.gone:
                 deleted.append(fetched.member.resource)
                 continue
+            read.append((fetched.member.resource, fetched.member.etag))
             found = self._events_of(calendar, fetched, scope)
             if found:
                 events.extend(found)
             elif found is not None and not full:
                 deleted.append(fetched.member.resource)  # nothing of syncd's concern left there
-        return ChangeSet(tuple(events), tuple(deleted), listing.token, full, unchanged)
+        token = listing.token
+        if listing.seen is not None:
+            token = tokens.sync_token(token, listing.seen.updated(read, deleted))
+        return ChangeSet(tuple(events), tuple(deleted), token, full, unchanged)
 
     def _events_of(
         self, calendar: CalendarInfo, fetched: davxml.Fetched, scope: ReadScope

@@ -3,18 +3,22 @@
 - ``sync``: RFC 6578 sync-collection (sync-level 1, Depth 0), following a
   truncated answer (507, section 3.6) with the token it came with.
 - ``ctag_changes`` / ``ctag_listing``: the fallback for servers without it: a
-  depth-0 PROPFIND for the ctag, and when it moved, a depth-1 PROPFIND for every
-  etag, compared with the hashes kept in the token.
+  depth-0 PROPFIND for the ctag, and when it moved, one depth-1 PROPFIND for the
+  ctag and every etag, compared with the hashes kept in the token. When syncd
+  itself wrote there since the token (an etag it holds is not the token's), the
+  ctag has moved for sure: the depth-1 PROPFIND alone.
 - ``multiget``: calendar-multiget REPORTs (RFC 4791 7.9) of MULTIGET_CHUNK hrefs. An
   answer that cannot be read whole (one object's data holds a character XML
   cannot carry; the answer is past ``syncd.limits.ANSWER_BYTES``) is asked for
   again in halves, down to single objects: the object that still cannot be read
   is skipped with one warning, every other one is read. When both halves of an
   answer too large are too large again, the server is to blame: the read fails.
-- ``sync_token`` and ``query``: a full read. The collection's DAV:sync-token by
-  PROPFIND, then one calendar-query REPORT (RFC 4791 7.8) with a VEVENT
-  time-range for the objects with an event in a window, leaving the rest on the
-  server (Radicale answers it from its cache of each item's span).
+- ``sync_token``, ``query`` and ``series``: a full read. The collection's
+  DAV:sync-token by PROPFIND, then one calendar-query REPORT (RFC 4791 7.8) with a
+  VEVENT time-range for the objects with an event in a window, leaving the rest on
+  the server (Radicale answers it from its cache of each item's span), and one
+  for the objects with a recurring VEVENT, for the servers whose time-range test
+  does not expand a series (SOGo).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import dataclasses
 import datetime as dt
 import logging
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from providers.caldav import davxml, tokens
@@ -46,11 +50,17 @@ class NoSyncCollection(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Listing:
-    """What changed in a collection: members to fetch, deleted resources, the next token."""
+    """What changed in a collection: members to fetch, deleted resources, the next token.
+
+    A sync-collection listing holds the server's token and ``seen``, what was read as
+    of the token it answered (the provider makes the ``sync:`` token of both); a ctag
+    listing holds its whole ``ctag:`` token and no ``seen``.
+    """
 
     members: tuple[Member, ...]
     deleted: tuple[str, ...]
     token: str
+    seen: tokens.Seen | None = None
 
 
 class Reports:
@@ -60,7 +70,8 @@ class Reports:
         self.http = http
 
     def sync(self, url: str, collection: str, server_token: str) -> Listing | None:
-        """Changes since ``server_token`` (``""``: every member); None when the token is refused.
+        """Changes since ``server_token`` (``""``: every member), with the server's new token
+        (and an empty ``seen``); None when the token is refused.
 
         Raises NoSyncCollection when the server has no sync-collection here.
         """
@@ -94,25 +105,36 @@ class Reports:
             log.warning("%s: sync-collection answer still truncated, the rest comes next time", url)
         members = tuple(m for m in current.values() if m is not None)
         deleted = tuple(r for r, m in current.items() if m is None)
-        return Listing(members, deleted, tokens.sync_token(token))
+        return Listing(members, deleted, token, tokens.Seen())
 
     def ctag_changes(
-        self, url: str, collection: str, token: str, state: tokens.CtagState
+        self,
+        url: str,
+        collection: str,
+        token: str,
+        state: tokens.CtagState,
+        known: Mapping[str, str],
     ) -> Listing:
-        """Changes since a ``ctag:`` token; one PROPFIND when the ctag has not moved."""
-        if state.ctag is not None and self.ctag(url) == state.ctag:
+        """Changes since a ``ctag:`` token; one PROPFIND when nothing changed, one when only
+        syncd wrote there since (``known``: the etags it holds of its writes)."""
+        unsure = state.ctag is not None and not _written_since(state, known)
+        if unsure and self.ctag(url) == state.ctag:
             return Listing((), (), token)
         return self.ctag_listing(url, collection, state)
 
     def ctag_listing(self, url: str, collection: str, state: tokens.CtagState | None) -> Listing:
-        """Members whose etag changed since ``state`` (all of them without one)."""
-        ctag = self.ctag(url)  # first: a change during the listing shows next time
-        body = davxml.propfind_body("getetag", "resourcetype")
+        """Members whose etag changed since ``state`` (all of them without one): one
+        depth-1 PROPFIND, the collection's ctag in the same answer."""
+        # The collection's own properties come first: a change during the listing
+        # shows in the ctag next time.
+        body = davxml.propfind_body("getctag", "getetag", "resourcetype")
         headers = {**davxml.XML_HEADERS, "Depth": "1"}
         response = self.http.send("PROPFIND", url, body, headers, what=_reading(url))
         if response.status_code != 207 or not davxml.found(response.content):
             raise self.calendar_error(response, url)
         members = _parsed(url, lambda: davxml.parse_members(response.content, collection))
+        tag = davxml.property_tag("getctag")
+        ctag = _parsed(url, lambda: davxml.parse_property(response.content, tag)) or None
         token = tokens.ctag_token(collection, ctag, [(m.resource, m.etag) for m in members])
         if state is None:
             return Listing(tuple(members), (), token)
@@ -213,8 +235,19 @@ class Reports:
     def query(self, url: str, start: dt.datetime, end: dt.datetime) -> list[Fetched] | None:
         """The objects with a VEVENT overlapping [start, end); None when the server will not
         answer a calendar-query here (then multiget is the way)."""
-        headers = {**davxml.XML_HEADERS, "Depth": "1"}
         body = davxml.calendar_query_body(start, end)
+        return self._query(url, body, "calendar-query", "fetching every object")
+
+    def series(self, url: str) -> list[Fetched] | None:
+        """The objects holding a recurring VEVENT (an RRULE), whenever it recurs; None when
+        the server will not say. For servers whose time-range test looks at a series'
+        first instance only (SOGo, Yahoo; Stalwart's all-day ones)."""
+        body = davxml.SERIES_QUERY_BODY
+        return self._query(url, body, "query for recurring events", "not asked again")
+
+    def _query(self, url: str, body: bytes, name: str, then: str) -> list[Fetched] | None:
+        """The objects a calendar-query REPORT answers; None when it fails or is refused."""
+        headers = {**davxml.XML_HEADERS, "Depth": "1"}
         try:
             response = self.http.send("REPORT", url, body, headers, what=_reading(url))
         except DeadlinePassed:
@@ -222,21 +255,21 @@ class Reports:
         except TransientError as exc:
             # Xandikos answers 500 when one stored object defeats its filter; a multiget
             # still reads the others (and a server that is down fails that one too).
-            log.info("%s: calendar-query failed (%s): fetching every object", url, exc)
+            log.info("%s: %s failed (%s): %s", url, name, exc, then)
             return None
         except AnswerTooLarge:
-            log.info("%s: calendar-query answer too large: fetching every object", url)
+            log.info("%s: %s answer too large: %s", url, name, then)
             return None
         status = response.status_code or 0
         if status in (403, 404, 410):
             raise self.calendar_error(response, url)
         if status != 207:
-            log.info("%s: calendar-query refused (HTTP %d): fetching every object", url, status)
+            log.info("%s: %s refused (HTTP %d): %s", url, name, status, then)
             return None
         try:
             answers = davxml.parse_multiget(response.content)
         except davxml.MalformedResponse as exc:  # PartlyUnreadable too: the multiget halves
-            log.info("%s: calendar-query answer unreadable (%s): fetching every object", url, exc)
+            log.info("%s: %s answer unreadable (%s): %s", url, name, exc, then)
             return None
         return list(self._readable(url, (a for a in answers if not a.gone)))
 
@@ -286,6 +319,11 @@ class Reports:
             raise self.http.fail(response, what)
         tag = davxml.property_tag(name)
         return _parsed(url, lambda: davxml.parse_property(response.content, tag)) or None
+
+
+def _written_since(state: tokens.CtagState, known: Mapping[str, str]) -> bool:
+    """Whether an object syncd holds as written has an etag the token does not know."""
+    return any(state.etags.get(r) != tokens.etag_hash(e) for r, e in known.items() if e)
 
 
 def _reading(url: str) -> str:

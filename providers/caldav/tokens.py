@@ -2,7 +2,10 @@
 
 Two forms:
 
-- ``sync:<server token>``: an RFC 6578 sync-token, passed back to the server as is.
+- ``sync:<server token>[ <seen>]``: an RFC 6578 sync-token, passed back to the
+  server as is, and what the provider had read as of it (``Seen``): a short
+  hash of each object's name and of its etag then, base64url after one space
+  (a sync-token is a URI: it holds no space). Older tokens have no ``<seen>``.
 - ``ctag:<base64url(zlib(JSON))>``: for servers without sync-collection, the
   collection's ctag and a short hash of each object's etag
   (``{"c": ctag or null, "e": {name: hash}}``; names relative to the
@@ -25,6 +28,67 @@ from collections.abc import Iterable, Mapping
 
 SYNC_PREFIX = "sync:"
 CTAG_PREFIX = "ctag:"
+# The objects a ``sync:`` token remembers, the latest seen last: past it the oldest are
+# forgotten (one such object listed again unchanged is fetched again; no more). 12 bytes
+# each: 2,000 is 32 KB of token.
+SEEN_MAX = 2000
+_DIGEST = 6  # bytes of a name's, and of an etag's, hash
+
+
+class Seen:
+    """What a read delivered, as of its token: name hash -> etag hash per object, in the
+    order seen (the latest last). ``unchanged`` tells an object listed again as it was."""
+
+    def __init__(self, entries: Mapping[bytes, bytes] | None = None) -> None:
+        self._entries: dict[bytes, bytes] = dict(entries or {})
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def unchanged(self, resource: str, etag: str) -> bool:
+        """Whether ``resource`` was seen with this (non-empty) etag."""
+        return bool(etag) and self._entries.get(_digest(resource)) == _digest(etag)
+
+    def updated(self, seen: Iterable[tuple[str, str]], deleted: Iterable[str] = ()) -> Seen:
+        """A copy with these (resource, etag) seen now and ``deleted`` gone; SEEN_MAX kept."""
+        entries = dict(self._entries)
+        for resource in deleted:
+            entries.pop(_digest(resource), None)
+        for resource, etag in seen:
+            key = _digest(resource)
+            entries.pop(key, None)
+            if etag:
+                entries[key] = _digest(etag)
+        kept = list(entries.items())[-SEEN_MAX:]
+        return Seen(dict(kept))
+
+    def packed(self) -> str:
+        raw = b"".join(k + v for k, v in self._entries.items())
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    @classmethod
+    def unpacked(cls, text: str) -> Seen | None:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        size = 2 * _DIGEST
+        if len(raw) % size:
+            return None
+        pairs = (raw[at : at + size] for at in range(0, len(raw), size))
+        return cls({pair[:_DIGEST]: pair[_DIGEST:] for pair in pairs})
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncState:
+    """What a ``sync:`` token holds: the server's token and what was read as of it."""
+
+    token: str
+    seen: Seen
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=_DIGEST).digest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +104,10 @@ def etag_hash(etag: str) -> str:
     return hashlib.blake2b(etag.encode("utf-8"), digest_size=6).hexdigest()
 
 
-def sync_token(server_token: str) -> str:
-    return SYNC_PREFIX + server_token
+def sync_token(server_token: str, seen: Seen | None = None) -> str:
+    """A ``sync:`` token for the server's token and what was read as of it."""
+    packed = seen.packed() if seen else ""
+    return SYNC_PREFIX + server_token + (f" {packed}" if packed else "")
 
 
 def ctag_token(collection: str, ctag: str | None, etags: Iterable[tuple[str, str]]) -> str:
@@ -57,12 +123,16 @@ def _base(collection: str) -> str:
     return collection if collection.endswith("/") else collection + "/"
 
 
-def decode(token: str | None, collection: str) -> str | CtagState | None:
-    """The server token of a ``sync:`` token, the state of a ``ctag:`` one, else None."""
+def decode(token: str | None, collection: str) -> SyncState | CtagState | None:
+    """The state a ``sync:`` or a ``ctag:`` token holds, else None."""
     if not token:
         return None
     if token.startswith(SYNC_PREFIX):
-        return token.removeprefix(SYNC_PREFIX) or None
+        server, _, packed = token.removeprefix(SYNC_PREFIX).rpartition(" ")
+        seen = Seen.unpacked(packed) if server else None
+        if seen is None:  # no seen part (an older token), or a server token with a space
+            server, seen = token.removeprefix(SYNC_PREFIX), Seen()
+        return SyncState(server, seen) if server else None
     if not token.startswith(CTAG_PREFIX):
         return None
     try:

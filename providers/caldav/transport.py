@@ -32,7 +32,8 @@ from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
 from providers.caldav.bounded import Answer, Deadline, TooLarge, TooSlow, read_body
-from providers.caldav.settings import DavSettings
+from providers.caldav.login import SCHEMES, Login, Unsupported
+from providers.caldav.settings import DavSettings, in_clear
 from syncd import limits
 from syncd.errors import (
     UNTRUSTED,
@@ -141,15 +142,16 @@ class DavHttp:
                 source.name,
             )
         username = self.settings.username
+        # A login with no password configured sends an empty one (Basic needs both
+        # halves; a server without auth ignores it). Over plain http to another machine
+        # nothing goes before the server asks (providers.caldav.login).
+        self.login = (
+            Login(username, password or "", basic_first=not in_clear(self.settings))
+            if username
+            else None
+        )
         self.client = DAVClient(
-            self.settings.url,
-            username=username or None,
-            # A login with no password configured sends an empty one (Basic auth
-            # needs both halves; a server without auth ignores it).
-            password=password if password is not None or not username else "",
-            auth_type="basic" if username else None,
-            timeout=self.seconds,
-            ssl_verify_cert=self.verify,
+            self.settings.url, auth=self.login, timeout=self.seconds, ssl_verify_cert=self.verify
         )
         self.client.session.hooks["response"].append(self._counted)
 
@@ -176,6 +178,46 @@ class DavHttp:
         (a redirect loop); their text starts with ``what`` (default: the method and path).
         """
         what = what or f"{method} {_path(url)}"
+        answer = self._bounded(method, url, body, headers, what)
+        # A 401 names the schemes the server takes: answered at most twice (Basic sent
+        # first, then Digest; a Digest nonce gone stale).
+        for _ in range(2):
+            if answer.status_code != 401 or self.login is None or self._elsewhere(url, answer):
+                break
+            try:
+                again = self.login.answer(answer.headers.get("WWW-Authenticate"), answer.sent)
+            except Unsupported as exc:
+                raise self.unsupported_login(exc.schemes) from None
+            if not again:
+                break
+            answer = self._bounded(method, url, body, headers, what)
+        status = answer.status_code
+        # niquests sends no password on a redirect to another origin: a 401 there is no
+        # verdict on the password.
+        if status == 401 and self._elsewhere(url, answer):
+            raise AuthError(
+                f"{what}: the server sent syncd on to {_origin(answer.url)}, which asks for a"
+                " login (HTTP 401); syncd sends the password to no other server than the"
+                " source's url: set url to the server that answers"
+            )
+        if status == 401:
+            raise self.login_refused()
+        # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
+        if _retried(status):
+            raise TransientError(
+                f"{what}: the server answered HTTP {status}; syncd tries again",
+                retry_after(answer.headers),
+            )
+        return answer
+
+    def _elsewhere(self, url: str, answer: Answer) -> bool:
+        """Whether the answer came from another origin than ``url``'s (a redirect)."""
+        return bool(self.client.session.should_strip_auth(url, answer.url or url))
+
+    def _bounded(
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str] | None, what: str
+    ) -> Answer:
+        """One exchange within the source's deadline and ANSWER_BYTES, its failures typed."""
         with Deadline(self.client.session, self.seconds) as deadline:
             try:
                 answer = self._exchange(method, url, body, headers, deadline)
@@ -195,23 +237,6 @@ class DavHttp:
                 if deadline.expired:
                     raise self.too_slow(what) from None
                 raise ProviderError(f"{what}: the request failed ({network_reason(exc)})") from None
-        status = answer.status_code
-        # niquests sends no password on a redirect to another origin: a 401 there is no
-        # verdict on the password.
-        if status == 401 and self.client.session.should_strip_auth(url, answer.url or url):
-            raise AuthError(
-                f"{what}: the server sent syncd on to {_origin(answer.url)}, which asks for a"
-                " login (HTTP 401); syncd sends the password to no other server than the"
-                " source's url: set url to the server that answers"
-            )
-        if status == 401:
-            raise self.login_refused()
-        # 423 Locked: Xandikos, while another write holds its repository; 501: not implemented.
-        if _retried(status):
-            raise TransientError(
-                f"{what}: the server answered HTTP {status}; syncd tries again",
-                retry_after(answer.headers),
-            )
         return answer
 
     def _exchange(
@@ -224,12 +249,13 @@ class DavHttp:
     ) -> Answer:
         """Send, and read the answer within ANSWER_BYTES and the deadline (not the body of
         an answer ``send`` turns into an error)."""
+        sent = self.login.scheme if self.login is not None else ""
         response = self.client.session.request(
             method,
             url,
             data=body or None,
             headers=dict(headers or {}),
-            auth=self.client.auth,
+            auth=self.login,
             timeout=self.seconds,
             stream=True,
             verify=self.verify,
@@ -244,7 +270,7 @@ class DavHttp:
             )
         finally:
             response.close()
-        return Answer(status, response.headers, content, str(response.url or url))
+        return Answer(status, response.headers, content, str(response.url or url), sent)
 
     def fail(self, response: Answer, what: str) -> ProviderError:
         """The typed error for an unexpected status (to raise): 403, 404, 409/412, others."""
@@ -270,6 +296,15 @@ class DavHttp:
             f"the CalDAV server refused the login{user} (HTTP 401); "
             f'check the password of source "{self.source.name}" ({where}) and its username '
             f"in {self._config_file}"
+        )
+
+    def unsupported_login(self, schemes: list[str]) -> AuthError:
+        """The error for a server that takes no login syncd can give (Bearer, Negotiate ...)."""
+        return AuthError(
+            f"the CalDAV server asks for a login by {', '.join(schemes)} (HTTP 401), which"
+            f" syncd does not do: it logs in by {' or '.join(SCHEMES)} only; check the url of"
+            f' source "{self.source.name}" in {self._config_file}, or ask for a login by'
+            " password"
         )
 
     def access_denied(self, what: str) -> AuthError:

@@ -167,16 +167,23 @@ class DavSetUp:
         return DavProvider(source, CONFIG, DavHttp(source, CONFIG, password))
 
     def after_next_content(self, action: Callable[[], None]) -> None:
-        # The content of a read: a calendar-query (full read) or multigets (changes).
+        # The content of a read: a calendar-query and the query for recurring events
+        # (full read; the second where the server takes it) or multigets (changes).
         reports = self.dav.reports
-        real_query, real_multiget = reports.query, reports.multiget
+        real_query, real_series, real_multiget = reports.query, reports.series, reports.multiget
 
         def restore() -> None:
-            del reports.query, reports.multiget
+            del reports.query, reports.series, reports.multiget
             action()
 
-        def query(*args: Any) -> list[Fetched] | None:
-            answers = real_query(*args)
+        def query(url: str, *args: Any) -> list[Fetched] | None:
+            answers = real_query(url, *args)
+            if url in self.dav._no_series:  # no query for recurring events follows
+                restore()
+            return answers
+
+        def series(*args: Any) -> list[Fetched] | None:
+            answers = real_series(*args)
             restore()
             return answers
 
@@ -186,6 +193,7 @@ class DavSetUp:
             return iter(answers)
 
         reports.query = query  # type: ignore[method-assign]
+        reports.series = series  # type: ignore[method-assign]
         reports.multiget = multiget  # type: ignore[method-assign]
 
     def close(self) -> None:

@@ -75,6 +75,11 @@ def add_login(server: DavServer, name: str, password: str) -> None:
     _sql(server.folder, server.extra["env"], _user_sql(name, password))
 
 
+def run_sql(server: DavServer, sql: str) -> None:
+    """Run ``sql`` in the running server's database (what only its admin could do)."""
+    _sql(server.folder, server.extra["env"], sql)
+
+
 def _start_database(
     folder: Path, data: Path, owner: str
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
@@ -139,4 +144,4 @@ def _sql(folder: Path, env: dict[str, str], sql: str) -> None:
     try:
         local.run(argv, folder / "setup.log", "psql", env=env)
     except ServerError as exc:
-        raise ServerError(f"davical: a user: {exc}") from None
+        raise ServerError(f"davical: SQL: {exc}") from None

@@ -5,15 +5,21 @@ It can also play a server's access control: ``refuse_writes(path)`` answers ever
 write below that path with 403, and says in PROPFIND answers that the account
 holds only the read privilege there (DAV:current-user-privilege-set), as a
 server does for a calendar the account may only read. Xandikos has no access
-control to set up for that: it reports the privilege ``all`` on everything."""
+control to set up for that: it reports the privilege ``all`` on everything.
+
+And it can play other servers' deviations (tests/e2e/quirks.py): hooks in
+``before`` see each request (an ``Exchange``) and may change it or answer it
+themselves; hooks in ``after`` may change the answer."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import http.server
 import threading
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 
 from lxml import etree
 from servers import free_port
@@ -29,6 +35,35 @@ _NEED_PRIVILEGES = (
 )
 
 
+@dataclasses.dataclass
+class Exchange:
+    """One request through the proxy and, once there, its answer: what hooks may change.
+    A ``before`` hook that sets ``status`` answers the request itself (no upstream)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+    status: int = 0
+    reason: str = ""
+    answer_headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    data: bytes = b""
+
+    def header(self, name: str) -> str:
+        """A request header, whatever its case ("" when absent)."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), "")
+
+    def answer_header(self, name: str) -> str:
+        return next((v for k, v in self.answer_headers if k.lower() == name.lower()), "")
+
+    def set_answer_header(self, name: str, value: str | None) -> None:
+        kept = [(k, v) for k, v in self.answer_headers if k.lower() != name.lower()]
+        self.answer_headers = kept + ([(name, value)] if value is not None else [])
+
+
+Hook = Callable[[Exchange], None]
+
+
 class CountingProxy:
     """Forwards every request to ``upstream`` and counts them by method."""
 
@@ -37,6 +72,8 @@ class CountingProxy:
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
         self.counts: Counter[str] = Counter()
         self.read_only: set[str] = set()  # path prefixes where writes answer 403
+        self.before: list[Hook] = []  # each request, in order, before it goes upstream
+        self.after: list[Hook] = []  # each answer, in order, before it goes back
         self.lock = threading.Lock()
         proxy = self
 
@@ -55,23 +92,23 @@ class CountingProxy:
                 if refused:
                     self._answer(403, "Forbidden", _NEED_PRIVILEGES)
                     return
-                conn = http.client.HTTPConnection(proxy.host, proxy.port, timeout=30)
-                try:
-                    conn.request(self.command, self.path, body=body, headers=headers)
-                    answer = conn.getresponse()
-                    data = answer.read()
-                finally:
-                    conn.close()
-                kept = [
-                    (key, value)
-                    for key, value in answer.getheaders()
-                    if key.lower() not in _HOP and key.lower() != "content-length"
-                ]
-                if self.command == "PROPFIND" and answer.status == 207:
-                    with proxy.lock:
-                        prefixes = tuple(proxy.read_only)
-                    data = _read_only_privileges(data, prefixes) if prefixes else data
-                self._answer(answer.status, answer.reason, data, kept)
+                exchange = Exchange(self.command, self.path, headers, body)
+                for hook in list(proxy.before):
+                    hook(exchange)
+                if not exchange.status:
+                    exchange.status, exchange.reason, exchange.answer_headers, exchange.data = (
+                        proxy.forward(exchange)
+                    )
+                    if exchange.method == "PROPFIND" and exchange.status == 207:
+                        with proxy.lock:
+                            prefixes = tuple(proxy.read_only)
+                        if prefixes:
+                            exchange.data = _read_only_privileges(exchange.data, prefixes)
+                    for hook in list(proxy.after):
+                        hook(exchange)
+                self._answer(
+                    exchange.status, exchange.reason, exchange.data, exchange.answer_headers
+                )
 
             def _answer(
                 self,
@@ -100,6 +137,24 @@ class CountingProxy:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self.thread.start()
+
+    def forward(self, exchange: Exchange) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """The upstream server's answer to the request: status, reason, headers, body."""
+        # The body's length as it is now (a hook may have changed it).
+        headers = {k: v for k, v in exchange.headers.items() if k.lower() != "content-length"}
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request(exchange.method, exchange.path, body=exchange.body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        finally:
+            conn.close()
+        kept = [
+            (key, value)
+            for key, value in answer.getheaders()
+            if key.lower() not in _HOP and key.lower() != "content-length"
+        ]
+        return answer.status, answer.reason, kept, data
 
     def refuse_writes(self, path: str) -> None:
         """From now on, answer every write below ``path`` with 403 and list the calendars

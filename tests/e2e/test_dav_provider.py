@@ -243,9 +243,10 @@ def test_a_full_read_fetches_only_objects_near_the_window_in_one_query(
     assert sorted({e.id for e in changes.events}) == ["in", "loop"]
     assert all(SCOPE.overlaps(e.start, e.end, LONDON) for e in changes.events)
     assert changes.unchanged == tuple(known)  # a follow-up syncd wrote, not parsed again
-    assert provider.requests_made - before == 2  # the sync-token + one calendar-query
-    assert [r.split()[0] for r in last_requests(provider, 2)] == ["PROPFIND", "REPORT"]
-    assert not [r for r in caplog.records if "calendar-query" in r.getMessage()]
+    # the sync-token, one calendar-query, one query for recurring events
+    assert provider.requests_made - before == 3
+    assert [r.split()[0] for r in last_requests(provider, 3)] == ["PROPFIND", "REPORT", "REPORT"]
+    assert not [r for r in caplog.records if "query" in r.getMessage()]
     assert changes.full and changes.deleted == ()
 
 

@@ -209,6 +209,23 @@ def test_cli_does_not_import_heavy_libraries(env: dict[str, str], args: list[str
     assert result.stdout.endswith("clean\n")
 
 
+# What the whole help loads nothing of: the config's schema, the model, the registry.
+LIGHT_HELP = ("providers", "syncd.config", "syncd.config_schema", "syncd.model", "syncd.machine")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["service", "--help"]])
+def test_help_loads_neither_the_config_schema_nor_the_providers(
+    env: dict[str, str], args: list[str]
+) -> None:
+    """``syncd --help`` stays within 0.1 s of a bare Python start (bench/RESULTS.md)."""
+    code = CHECK_IMPORTS.format(heavy=LIGHT_HELP, args=args)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("clean\n")
+
+
 # --- errors become one line and an exit code, in one place ---
 
 

@@ -42,10 +42,10 @@ def granted(*names: str) -> str:
     return f"<d:current-user-privilege-set>{inner}</d:current-user-privilege-set>"
 
 
-def calendar(name: str, privileges: str = "", extra: str = "") -> str:
+def calendar(name: str, privileges: str = "", extra: str = "", missing: str = "") -> str:
     kinds = "<d:resourcetype><d:collection/><cal:calendar/></d:resourcetype>"
     return response(f"{HOME}{name}/", f"<d:displayname>{name}</d:displayname>{kinds}"
-                    f"{privileges}{extra}")  # fmt: skip
+                    f"{privileges}{extra}", missing)  # fmt: skip
 
 
 def test_a_nextcloud_like_listing() -> None:
@@ -269,12 +269,73 @@ def test_a_calendar_home_on_another_host_is_followed() -> None:
                 "<cal:schedule-default-calendar-URL/>",
             ),
         ),
+        # Asked at depth 0 once each, as the listing said neither (Cyrus's inbox and
+        # DAViCal's calendars say them only so): here they have nothing to say either.
+        f"{home}inbox/": multistatus(response("/123/calendars/inbox/", "")),
+        f"{home}home/": multistatus(response("/123/calendars/home/", "")),
     }
     http = CannedHttp("https://caldav.example.com/", answers)
+    found = Home(http)  # type: ignore[arg-type]
 
-    calendars = Home(http).calendars()  # type: ignore[arg-type]
+    calendars = found.calendars()
+    asked = len(http.asked)
+    found.calendars()
 
     assert [c.id for c in calendars] == [f"{home}work/", f"{home}home/"]
     assert [(c.writable, c.default) for c in calendars] == [(False, False), (True, True)]
-    assert http.asked[-1] == f"PROPFIND {home}"  # the inbox is in the home: no more
-    assert len(http.asked) == 3
+    assert http.asked[2:asked] == [f"PROPFIND {home}", f"PROPFIND {home}inbox/",
+                                   f"PROPFIND {home}home/"]  # fmt: skip
+    assert http.asked[asked:] == [f"PROPFIND {home}"]  # neither is asked again
+
+
+def test_a_default_and_a_zone_the_listing_withholds_are_asked_at_depth_0() -> None:
+    # Cyrus states the inbox's default calendar, DAViCal a calendar's zone, only when
+    # that one resource is asked at depth 0; the home's listing answers them 404.
+    from providers.caldav.home import Home
+
+    root = "https://dav.example.com"
+    inbox = f"{HOME}Inbox/"
+    zone = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:America/New_York\nEND:VTIMEZONE\nEND:VCALENDAR"
+    answers = {
+        f"{root}/": multistatus(
+            response(
+                "/",
+                f"<d:current-user-principal><d:href>/p/</d:href></d:current-user-principal>"
+                f"<cal:calendar-home-set><d:href>{HOME}</d:href></cal:calendar-home-set>"
+                f"<cal:schedule-inbox-URL><d:href>{inbox}</d:href></cal:schedule-inbox-URL>",
+            )
+        ),
+        f"{root}{HOME}": multistatus(
+            calendar("A-first", granted("d:all"), missing="<cal:calendar-timezone/>"),
+            calendar("Default", granted("d:all"), missing="<cal:calendar-timezone/>"),
+            response(
+                inbox,
+                "<d:resourcetype><d:collection/><cal:schedule-inbox/></d:resourcetype>",
+                "<cal:schedule-default-calendar-URL/>",
+            ),
+        ),
+        f"{root}{inbox}": multistatus(
+            response(
+                inbox,
+                "<cal:schedule-default-calendar-URL><d:href>"
+                f"{HOME}Default/</d:href></cal:schedule-default-calendar-URL>",
+            )
+        ),
+        f"{root}{HOME}Default/": multistatus(
+            response(f"{HOME}Default/", f"<cal:calendar-timezone>{zone}</cal:calendar-timezone>")
+        ),
+    }
+    http = CannedHttp(f"{root}/", answers)
+    found = Home(http)  # type: ignore[arg-type]
+
+    calendars = found.calendars()
+    asked = len(http.asked)
+    again = found.calendars()
+
+    assert [(c.name, c.default, c.zone) for c in calendars] == [
+        ("A-first", False, ""), ("Default", True, "America/New_York")
+    ]  # fmt: skip
+    assert again == calendars
+    # while they state something, both are asked at each listing: one request each
+    assert http.asked[asked:] == [f"PROPFIND {root}{HOME}", f"PROPFIND {root}{inbox}",
+                                  f"PROPFIND {root}{HOME}Default/"]  # fmt: skip

@@ -460,6 +460,9 @@ def test_rendered_text(reminders: tuple[int, ...], alarms: int) -> None:
     assert f"UID:{followup.id}@syncd\r\n" in text
     assert "DTSTAMP:20261125T080000Z\r\n" in text
     assert "DTSTART;TZID=Europe/London:20261204T100000\r\n" in text
+    # iCloud refuses an event without DTEND; Cyrus one with a METHOD; no scheduling object
+    assert re.search(r"^DTEND;TZID=Europe/London:20261204T\d{6}\r$", text, re.M)
+    assert not re.search(r"^(METHOD|ORGANIZER|ATTENDEE)[:;]", text, re.M)
     assert "STATUS:CONFIRMED\r\n" in text and "TRANSP:TRANSPARENT\r\n" in text
     assert f"X-SYNCD-FINGERPRINT:{followup.fingerprint}\r\n" in text
     assert "X-SYNCD-KIND:call-morning\r\n" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import stat
@@ -89,6 +90,40 @@ def test_records_round_trip(tmp_path: Path) -> None:
     store.put_record(record)
     assert store.records("src") == {record.id: record}
     assert store.records("other") == {}
+
+
+def test_records_read_again_are_those_written_since_by_any_connection(tmp_path: Path) -> None:
+    """A pass reads its records several times; what it is given is never stale: not after
+    its own write, another connection's commit, or a dry run's rollback."""
+    store, other = StateStore(tmp_path), StateStore(tmp_path)
+    first = FollowUpRecord(
+        id="0" * 32,
+        source="src",
+        calendar="cal",
+        interview="uid-1",
+        kind=FollowUpKind.CALL_MORNING,
+        target="cal",
+        resource="/cal/x.ics",
+        etag='"abc"',
+        fingerprint="f" * 32,
+        status=RecordStatus.WRITTEN,
+        start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
+        title="Follow-up call: Acme",
+    )
+    second = dataclasses.replace(first, id="1" * 32, kind=FollowUpKind.CALL_AFTERNOON)
+    assert store.records("src") == {}
+    store.put_record(first)
+    assert store.records("src") == {first.id: first}
+    other.put_record(second)
+    assert set(store.records("src")) == {first.id, second.id}
+    with store.transaction(rollback=True):
+        store.put_record(dataclasses.replace(first, etag='"dry"'))
+        assert store.records("src")[first.id].etag == '"dry"'
+    assert store.records("src")[first.id].etag == '"abc"'
+    store.records("src").clear()  # a caller's copy: the next read is whole
+    assert len(store.records("src")) == 2
+    store.close()
+    other.close()
 
 
 def test_transaction_commits_together_or_not_at_all(tmp_path: Path) -> None:
