@@ -176,6 +176,7 @@ def main() -> None:
     sizes = args.events or ([100] if args.smoke else [100, 1_000, 10_000])
     vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
     section = measure.Section("idle_pass", args)
+    beside_section = measure.Section("idle_process", args)
     section.add("### 1. Idle pass inside the daemon (one calendar a source)")
     section.add()
     rows, beside = [], []
@@ -198,7 +199,7 @@ def main() -> None:
     )  # fmt: skip
     section.finish(passes)
     if beside:
-        idle_process.write(beside, runs, vdirsyncer, args)
+        idle_process.write(beside_section, beside, runs, vdirsyncer, args)
 
 
 if __name__ == "__main__":
