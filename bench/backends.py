@@ -21,7 +21,13 @@ from typing import Any
 
 from bench.datasets import CALENDAR, events, fill_xandikos, radicale_storage
 from syncd.demo import stop_process
-from tests.servers import DavServer, make_calendar, start_radicale, start_xandikos
+from tests.servers import (
+    DavServer,
+    make_calendar,
+    radicale_command,
+    start_on_free_port,
+    start_xandikos,
+)
 
 PASSWORD_ENV = "BENCH_DAV_PASSWORD"
 # The Google fake speaks plain http.
@@ -41,15 +47,33 @@ class Backend:
     calendars: list[str] = dataclasses.field(default_factory=list)  # URLs or Google ids
 
 
-def radicale(folder: Path, count: int, users: int = 1) -> Backend:
+def radicale(folder: Path, count: int, users: int = 1, calendars: int = 1) -> Backend:
     """Radicale with ``users`` users (alice, or u0, u1, ...), each with the calendar
-    ``bench`` of ``count`` events; one source per user."""
+    ``bench`` of ``count`` events (or ``calendars`` of them, bench0, bench1, ...); one
+    source per user, watching them all.
+
+    Radicale refuses (400) a REPORT answer of more than 10,000 VEVENTs by default
+    (``[reporting] max_expand_occurrence``): vdirsyncer's first sync asks for every
+    object of the calendar in one multiget, so the bench raises it. syncd's requests
+    stay under it (it multigets 500 at a time).
+    """
     names = ("alice",) if users == 1 else tuple(f"u{k}" for k in range(users))
-    radicale_storage(count, folder, names)
-    logins = {name: "bench" for name in names} if users > 1 else None
-    server = start_radicale(folder, users=logins)
-    sources = [_dav_source(f"dav{k}", server.url, name) for k, name in enumerate(names)]
-    urls = [f"{server.url}{name}/{CALENDAR}/" for name in names]
+    called = (CALENDAR,) if calendars == 1 else tuple(f"{CALENDAR}{k}" for k in range(calendars))
+    storage = radicale_storage(count, folder, names, called)
+    htpasswd = None
+    if users > 1:
+        htpasswd = folder / "users"
+        htpasswd.write_text("".join(f"{name}:bench\n" for name in names))
+
+    def argv(port: int) -> list[str]:
+        return [*radicale_command(port, storage, htpasswd), "--logging-level", "warning",
+                "--reporting-max-expand-occurrence", "1000000"]  # fmt: skip
+
+    process, port = start_on_free_port("radicale", argv, folder)
+    url = f"http://127.0.0.1:{port}/"
+    server = DavServer("radicale", url, names[0], "bench", process, folder, port)
+    sources = [_dav_source(f"dav{k}", server.url, name, called) for k, name in enumerate(names)]
+    urls = [f"{server.url}{name}/{calendar}/" for name in names for calendar in called]
     return Backend("radicale", sources, server.stop, server=server, calendars=urls)
 
 
@@ -62,14 +86,16 @@ def xandikos(folder: Path, count: int) -> Backend:
     return Backend("xandikos", [source], server.stop, server=server, calendars=[calendar.url])
 
 
-def _dav_source(name: str, url: str, user: str) -> dict[str, Any]:
+def _dav_source(
+    name: str, url: str, user: str, calendars: tuple[str, ...] = (CALENDAR,)
+) -> dict[str, Any]:
     return {
         "name": name,
         "kind": "caldav",
         "url": url,
         "username": user,
         "password_env": PASSWORD_ENV,
-        "calendars": [CALENDAR],
+        "calendars": list(calendars),
     }
 
 

@@ -144,9 +144,14 @@ def warm(url: str, auth: tuple[str, str]) -> None:
     assert response.status_code == 207, (url, response.status_code)
 
 
-def radicale_storage(count: int, folder: Path, users: tuple[str, ...] = ("alice",)) -> Path:
-    """A Radicale storage folder in ``folder`` with a warm calendar of ``count`` events
-    for each of ``users``; copied from the day's cache (built there on first use)."""
+def radicale_storage(
+    count: int,
+    folder: Path,
+    users: tuple[str, ...] = ("alice",),
+    calendars: tuple[str, ...] = (CALENDAR,),
+) -> Path:
+    """A Radicale storage folder in ``folder`` with warm ``calendars`` of ``count`` events
+    each for each of ``users``; copied from the day's cache (built there on first use)."""
     from tests.servers import radicale_command, start_on_free_port
 
     cached = CACHE / f"{dt.date.today():%Y-%m-%d}-radicale-{SHAPE}-{count}"
@@ -168,9 +173,12 @@ def radicale_storage(count: int, folder: Path, users: tuple[str, ...] = ("alice"
     storage = folder / "collections"
     template = radicale_collection(cached / "collections", "alice")
     for user in users:
-        target = radicale_collection(storage, user)
-        shutil.copytree(template, target)
-        (target.parent / ".Radicale.props").write_text("{}")
+        for calendar in calendars:
+            target = radicale_collection(storage, user, calendar)
+            shutil.copytree(template, target)
+            props = {"tag": "VCALENDAR", "D:displayname": calendar}
+            (target / ".Radicale.props").write_text(json.dumps(props))
+            (target.parent / ".Radicale.props").write_text("{}")
     return storage
 
 

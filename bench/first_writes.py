@@ -152,8 +152,8 @@ def main() -> None:
     section.add(f"### 4. First pass with its writes (Radicale, {count:,} events)")
     section.add()
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
-        # about 2 min a run at 10,000 (200 writes at the server's pace): 3 runs unless asked
-        same = args.runs or min(runs, 3)
+        # about 3 min a run at 10,000 (200 writes at the server's pace): 2 runs unless asked
+        same = args.runs or min(runs, 2)
         rows = [syncd_same(count, same, Path(folder))]
         rows += small_and_loops(count, runs, loop_writes, Path(folder))
     section.add(

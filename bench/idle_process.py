@@ -67,7 +67,8 @@ def beside(done: Settled, count: int, runs: int, vdirsyncer: Path | None) -> lis
         if first.code == 0:  # its first download
             commands["vdirsyncer sync"] = ([*argv, "sync"], str(vdirsyncer))
         else:
-            FAILED.append(f"{count:,}: " + " ".join(first.stderr.strip().splitlines()[-2:]))
+            said = [line for line in first.stderr.splitlines() if line.startswith("error:")]
+            FAILED.append(f"{count:,}: {' '.join(said[:1]) or first.stderr[-200:]}")
             print("\n".join(first.stderr.splitlines()[-80:]), flush=True)
     taken: dict[str, list[measure.Child]] = {name: [] for name in commands}
     sent: dict[str, list[int]] = {name: [] for name in commands}
@@ -93,8 +94,10 @@ def beside(done: Settled, count: int, runs: int, vdirsyncer: Path | None) -> lis
     ]
 
 
-def write(rows: list[list[str]], runs: int, vdirsyncer: Path | None, args: Any) -> None:
-    section = measure.Section("idle_process", args)
+def write(
+    section: measure.Section, rows: list[list[str]], runs: int, vdirsyncer: Path | None, args: Any
+) -> None:
+    """Figure 2's section (made when the measuring began), its rows written."""
     section.add("### 2. Idle pass as a process (Radicale, one calendar)")
     section.add()
     section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
@@ -120,6 +123,7 @@ def main() -> None:
     runs = measure.runs(args)
     sizes = args.events or ([100] if args.smoke else [1_000, 10_000])
     vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
+    section = measure.Section("idle_process", args)
     rows = []
     for count in sizes:
         with (
@@ -127,7 +131,7 @@ def main() -> None:
             settled("radicale", count, Path(folder)) as done,
         ):
             rows += beside(done, count, runs, vdirsyncer)
-    write(rows, runs, vdirsyncer, args)
+    write(section, rows, runs, vdirsyncer, args)
 
 
 if __name__ == "__main__":

@@ -92,22 +92,23 @@ def run_daemon(config: Any, passes: int, marks: tuple[int, ...]) -> dict[int, di
     return seen
 
 
+def marks(passes: int) -> tuple[int, ...]:
+    """After which passes to measure: the 10th, then every quarter of the run."""
+    return (10, *(passes * k // 4 for k in range(1, 5)))
+
+
 def measure_backend(name: str, passes: int, folder: Path) -> list[str]:
     backend = backends.START[name](folder / "server", 100)
     try:
         config = config_of(folder / "syncd", backend.sources)
         settle(config, Counted())
-        marks = (10, passes // 2, passes)
-        seen = run_daemon(config, passes, marks)
+        seen = run_daemon(config, passes, marks(passes))
     finally:
         backend.stop()
     first, last = seen[10], seen[passes]
-    middle = seen[passes // 2]
     return [
         name,
-        f"{first['rss']:.1f}",
-        f"{middle['rss']:.1f}",
-        f"{last['rss']:.1f}",
+        *(f"{seen[mark]['rss']:.1f}" for mark in marks(passes)),
         f"{last['rss'] - first['rss']:+.1f}",
         f"{first['fds']:.0f} / {last['fds']:.0f}",
         f"{first['objects']:,.0f} / {last['objects']:,.0f}",
@@ -135,16 +136,14 @@ def main() -> None:
         child = measure.run_child(argv, python=sys.executable, limit=3600)
         rows.append(json.loads(child.stdout.splitlines()[-1]))
         print(" | ".join(rows[-1]), flush=True)
-    half = passes // 2
     section.add(
         f"One run of {passes:,} passes a server, each server's in a process of its own; "
-        f"resident memory (VmRSS, MiB) after pass 10, {half:,} and {passes:,}; file "
-        f"descriptors, Python objects (after a collection) and threads after pass 10 / "
-        f"{passes:,}."
+        "resident memory (VmRSS, MiB) after the passes named; file descriptors, Python "
+        f"objects (after a collection) and threads after pass 10 / {passes:,}."
     )
     section.add()
     section.table(
-        ["server", "RSS 10", f"RSS {half:,}", f"RSS {passes:,}", "growth MiB", "fds",
+        ["server", *(f"RSS {mark:,}" for mark in marks(passes)), "growth MiB", "fds",
          "objects", "threads"],
         rows,
     )  # fmt: skip

@@ -39,11 +39,12 @@ def main() -> None:
     if not args.smoke:
         measure.replace_section(
             "header",
-            f"Run by `make bench` on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: "
-            f"{measure.machine()}. Load average at the start (1 / 5 / 15 min): "
-            f"{measure.load()}. **The machine was shared with other work meanwhile (2 "
-            "cores, up to four other test runs): every figure is rough**, and wall times "
-            "more so than CPU times. Each section says its own load before and after.\n",
+            f"`make bench` began {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on "
+            f"{measure.machine()}; load average then (1 / 5 / 15 min): {measure.load()}. "
+            "**The machine was shared with other work meanwhile (2 cores, up to four other "
+            "test runs): every figure is rough**, wall times more so than CPU times. Each "
+            "section's last line says when it ran (a script may be run again alone) and the "
+            "load before and after.\n",
         )
     failed = []
     for name in chosen:
