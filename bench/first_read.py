@@ -113,7 +113,7 @@ def main() -> None:
     runs = measure.runs(args)
     count = args.events or (100 if args.smoke else 10_000)
     section = measure.Section("first_read", args)
-    section.add("### 3. First read (Radicale, one calendar, fresh state)")
+    section.add("## 3. First read (Radicale, one calendar, fresh state)")
     section.add()
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
         rows, requests = measure_reads(count, runs, Path(folder))

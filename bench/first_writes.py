@@ -149,7 +149,7 @@ def main() -> None:
     count = args.events or (100 if args.smoke else 10_000)
     loop_writes = 3 if args.smoke else args.loop_writes
     section = measure.Section("first_writes", args)
-    section.add(f"### 4. First pass with its writes (Radicale, {count:,} events)")
+    section.add(f"## 4. First pass with its writes (Radicale, {count:,} events)")
     section.add()
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
         # about 3 min a run at 10,000 (200 writes at the server's pace): 2 runs unless asked

@@ -181,7 +181,7 @@ def main() -> None:
     vdirsyncer = args.vdirsyncer if args.vdirsyncer.exists() else None
     section = measure.Section("idle_pass", args)
     beside_section = measure.Section("idle_process", args)
-    section.add("### 1. Idle pass inside the daemon (one calendar a source)")
+    section.add("## 1. Idle pass inside the daemon (one calendar a source)")
     section.add()
     rows, beside = [], []
     chosen = [(name, count) for name in args.backend or BACKENDS for count in sizes]

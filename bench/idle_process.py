@@ -98,7 +98,7 @@ def write(
     section: measure.Section, rows: list[list[str]], runs: int, vdirsyncer: Path | None, args: Any
 ) -> None:
     """Figure 2's section (made when the measuring began), its rows written."""
-    section.add("### 2. Idle pass as a process (Radicale, one calendar)")
+    section.add("## 2. Idle pass as a process (Radicale, one calendar)")
     section.add()
     section.add(f"Median (min-max) of {runs} runs; ratios: theirs / syncd's, by medians.")
     if vdirsyncer is None:

@@ -187,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     trials = args.trials or measure.runs(args, full=10, quick=5)
     section = measure.Section("latency", args)
-    section.add("### 5. Latency: a client's change -> syncd's follow-ups readable")
+    section.add("## 5. Latency: a client's change -> syncd's follow-ups readable")
     section.add()
     rows = []
     for name in args.backend or ("radicale", "google"):

@@ -181,7 +181,7 @@ def main() -> None:
     google_count = args.google or (1 if args.smoke else 50)
     hung_count = 2 if args.smoke else 100
     section = measure.Section("many_sources", args)
-    section.add('### 8. Many sources in one daemon (`interval = "60s"`, 4 workers)')
+    section.add('## 8. Many sources in one daemon (`interval = "60s"`, 4 workers)')
     section.add()
     rows = []
     for count in sizes:

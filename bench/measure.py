@@ -177,7 +177,7 @@ def machine() -> str:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             versions.append(f"{name} {importlib.metadata.version(name)}")
     return (
-        f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}, "
+        f"{os.cpu_count()} CPUs ({model}), {platform.system()}, "
         f"Python {platform.python_version()}; " + ", ".join(versions)
     )
 

@@ -128,7 +128,7 @@ def main() -> None:
             print(json.dumps(measure_backend(args.backend[0], passes, Path(folder))))
         return
     section = measure.Section("memory", args)
-    section.add("### 7. Memory over time (the daemon's loop, idle passes)")
+    section.add("## 7. Memory over time (the daemon's loop, idle passes)")
     section.add()
     rows = []
     for name in args.backend or ("radicale", "xandikos", "google"):

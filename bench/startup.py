@@ -57,7 +57,7 @@ def main() -> None:
     syncd = str(Path(sys.executable).parent / "syncd")
     vdirsyncer = args.vdirsyncer.parent / "vdirsyncer"
     section = measure.Section("startup", args)
-    section.add("### 6. Start-up (whole processes)")
+    section.add("## 6. Start-up (whole processes)")
     section.add()
     with tempfile.TemporaryDirectory(prefix="syncd-bench-") as folder:
         backend = backends.radicale(Path(folder) / "server", 100)
