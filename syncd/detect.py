@@ -301,8 +301,10 @@ def _interview(
 _FACTS = ("company", "role", "contact", "contact_phone", "agency", "agency_contact", "agency_phone")
 # Control characters (C0, DEL, C1) are never copied into a follow-up: a terminal or a
 # server reading it back would obey or choke on them. Tabs and line breaks become spaces.
-# Nor are lone surrogates (JSON's "\ud800"): no UTF-8 holds them, and the write failed.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Nor are lone surrogates (JSON's "\ud800"): no UTF-8 holds them, and the write failed;
+# nor U+FFFE and U+FFFF, which no XML carries: a CalDAV answer holding the follow-up
+# could not be read whole.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BREAKS = re.compile(r"[\t\n\r]")
 
 

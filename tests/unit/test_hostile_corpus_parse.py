@@ -115,3 +115,10 @@ def test_a_lone_surrogate_is_never_copied_into_a_follow_up() -> None:
     assert interview.company == "Acme  Ltd" and interview.contact.strip() == "Ann"
     for value in (interview.title, interview.company, interview.contact):
         value.encode("utf-8")  # raises on a surrogate
+
+
+def test_the_noncharacters_no_xml_carries_are_never_copied_into_a_follow_up() -> None:
+    interview = found(title="Interview with Acme\uffff Ltd", description="contact: Ann \ufffe")
+
+    assert interview.company == "Acme Ltd" and interview.contact.strip() == "Ann"
+    assert "\uffff" not in interview.title
