@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
@@ -193,9 +194,10 @@ class Reports:
     ) -> list[Fetched]:
         """The objects of a multiget whose answer could not be read whole (``failure``),
         asked for again in halves down to single objects; one that still cannot be read
-        comes back without data and with the ``problem``."""
+        comes back without data and with the ``problem``, unless a GET of it reads it
+        (``_alone``)."""
         if len(chunk) == 1:
-            return [Fetched(chunk[0], None, problem=_problem(failure))]
+            return [self._alone(url, chunk[0], failure)]
         middle = len(chunk) // 2
         halves = (chunk[:middle], chunk[middle:])
         outcomes: list[list[Fetched] | ProviderError] = []
@@ -216,6 +218,26 @@ class Reports:
                 self._in_halves(url, half, outcome) if isinstance(outcome, Exception) else outcome
             )
         return found
+
+    def _alone(self, url: str, member: Member, failure: ProviderError) -> Fetched:
+        """One object whose multiget answer, asked for alone, still failed: read by a GET
+        (its iCalendar as is, no XML to carry it) unless it is too large. A GET that fails
+        fails the read, as any request of it: the sync token does not move past an object
+        a fault kept from being read. A GET answered with no iCalendar leaves it out."""
+        if isinstance(failure, AnswerTooLarge):
+            return Fetched(member, None, problem=_problem(failure))
+        target = urllib.parse.urljoin(url, member.href)
+        headers = {"Accept": "text/calendar"}
+        response = self.http.send("GET", target, b"", headers, what=_reading(url))
+        if response.status_code in (404, 410):
+            return Fetched(member, None, gone=True)
+        if response.status_code != 200:
+            raise self.http.fail(response, f"{_reading(url)}: GET {member.resource}")
+        data = _icalendar_text(response.content or b"")
+        if data is None:
+            return Fetched(member, None, problem=_problem(failure) + "; a GET of it too")
+        etag = response.headers.get("ETag") or member.etag
+        return Fetched(dataclasses.replace(member, etag=etag), data)
 
     def _readable(self, url: str, answers: Iterable[Fetched]) -> Iterator[Fetched]:
         """The answers, but those whose data syncd does not read: one warning each."""
@@ -329,6 +351,19 @@ def _written_since(state: tokens.CtagState, known: Mapping[str, str]) -> bool:
 def _reading(url: str) -> str:
     """How an error of a read of the calendar at ``url`` begins."""
     return f"reading calendar {urllib.parse.urlsplit(url).path}"
+
+
+def _icalendar_text(body: bytes) -> str | None:
+    """An object's iCalendar as text, None when it is none: unfolded as bytes first (RFC
+    5545 3.1: a fold may split a character's UTF-8), then UTF-8, else Windows-1252 (the
+    legacy exports' encoding: "Soci\xe9t\xe9" is "Société")."""
+    raw = re.sub(rb"\r?\n[ \t]", b"", body).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not raw.startswith(b"BEGIN:VCALENDAR"):
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _problem(failure: ProviderError) -> str:

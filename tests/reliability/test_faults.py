@@ -121,5 +121,3 @@ def test_two_hundred_faulted_passes_end_where_the_oracle_says(
     told |= deleted ^ set(driver.deleted.values())
     assert told <= lost_changes, f"{told - lost_changes}\n{faults}"
     assert again.endswith("did create 0, update 0, delete 0")
-    if verdict.problems or told:  # each one of an object a read skipped (see rig.skipped)
-        pytest.xfail(f"changes lost with an object skipped as unreadable: {verdict}; {told}")

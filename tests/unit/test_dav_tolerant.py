@@ -4,8 +4,9 @@ The parser's side (providers.caldav.davxml): a character XML cannot carry makes 
 multistatus PartlyUnreadable (its objects may be read apart), a DTD or HTML is
 malformed as a whole, long text nodes are read, an object past OBJECT_BYTES is
 not. The requests' side (providers.caldav.reports): a multiget that cannot be
-read whole is asked for again in halves down to single objects, against a table
-of objects answering as a server that writes them as stored would.
+read whole is asked for again in halves down to single objects, and one that
+still cannot is read by a GET, against a table of objects answering as a server
+that writes them as stored would.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from providers.caldav.davxml import Member
 from providers.caldav.reports import Reports
 from providers.caldav.transport import AnswerTooLarge
 from syncd import limits
-from syncd.errors import ProviderError
+from syncd.errors import ProviderError, TransientError
 
 CALENDAR = "http://dav.example/cal/"
 
@@ -116,10 +117,11 @@ def test_a_text_node_past_lxmls_limit_is_read_and_an_object_past_the_cap_left_ou
 
 
 class TableHttp:
-    """DavHttp's part that Reports uses: multigets answered from a table of objects.
+    """DavHttp's part that Reports uses: multigets and GETs answered from a table of objects.
 
     ``fits`` says whether an answer of those objects may be sent; when not, the answer
-    is past the cap (AnswerTooLarge), as ``DavHttp.send`` would raise it.
+    is past the cap (AnswerTooLarge), as ``DavHttp.send`` would raise it. ``get``
+    answers a GET of one object (default: its data as stored).
     """
 
     def __init__(
@@ -127,14 +129,20 @@ class TableHttp:
         objects: dict[str, str],
         fits: Callable[[Sequence[str]], bool] = lambda names: True,
         prologue: str = "",
+        get: Callable[[str], Answer] | None = None,
     ) -> None:
         self.objects, self.fits, self.prologue = objects, fits, prologue
-        self.asked: list[list[str]] = []
+        self.get = get or (lambda name: Answer(200, {"ETag": f'"{name}"'}, objects[name].encode()))
+        self.asked: list[list[str] | str] = []
         self.source = type("Source", (), {"name": "dav"})()
 
     def send(
         self, method: str, url: str, body: bytes, headers: object, *, what: str = ""
     ) -> Answer:
+        if method == "GET":
+            name = url.rsplit("/", 1)[-1]
+            self.asked.append(f"GET {name}")
+            return self.get(name)
         names = [
             h.rsplit("/", 1)[-1] for h in re.findall(r"<D:href>([^<]*)</D:href>", body.decode())
         ]
@@ -159,7 +167,7 @@ def read(http: TableHttp, names: Sequence[str]) -> list[str]:
 EIGHT = [f"{n}.ics" for n in "abcdefgh"]
 
 
-def test_one_unreadable_object_among_eight_is_named_once_and_the_seven_read(
+def test_an_object_xml_cannot_carry_is_found_in_halves_and_read_by_a_get(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     objects = {name: ical(f"Meeting {name}") for name in EIGHT}
@@ -169,26 +177,65 @@ def test_one_unreadable_object_among_eight_is_named_once_and_the_seven_read(
     with caplog.at_level(logging.WARNING):
         read_names = read(http, EIGHT)
 
+    assert read_names == EIGHT
+    assert not caplog.records
+    # all 8, halves of 4, of 2, single objects: only where the bad one is; then its GET
+    assert [a if isinstance(a, str) else len(a) for a in http.asked] == [
+        8, 4, 4, 2, 2, 1, 1, "GET f.ics"
+    ]  # fmt: skip
+
+
+def test_an_object_its_get_answers_with_no_icalendar_is_named_once_and_the_seven_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    objects = {name: ical(f"Meeting {name}") for name in EIGHT}
+    objects["f.ics"] = ical("Interview with Bad\x1bchar")
+    http = TableHttp(objects, get=lambda name: Answer(200, {}, b"<html>Oops</html>"))
+
+    with caplog.at_level(logging.WARNING):
+        read_names = read(http, EIGHT)
+
     assert read_names == [n for n in EIGHT if n != "f.ics"]
     [warning] = [r.getMessage() for r in caplog.records]
     assert warning.startswith("dav: calendar /cal/: f.ics skipped: the server's answer for it is")
-    # all 8, halves of 4, of 2, single objects: only where the bad one is
-    assert [len(asked) for asked in http.asked] == [8, 4, 4, 2, 2, 1, 1]
+    assert warning.endswith("; a GET of it too")
 
 
-def test_two_unreadable_objects_are_each_named_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_get_that_fails_fails_the_read_so_the_token_stays_before_the_object() -> None:
+    objects = {name: ical(f"Meeting {name}") for name in EIGHT}
+    objects["f.ics"] = ical("Bad\x00")
+
+    def down(name: str) -> Answer:
+        raise TransientError(f"GET {name}: the server answered HTTP 503; syncd tries again")
+
+    with pytest.raises(TransientError, match="503"):
+        read(TableHttp(objects, get=down), EIGHT)
+
+
+def test_an_object_gone_before_its_get_is_gone() -> None:
+    objects = {name: ical(f"Meeting {name}") for name in EIGHT}
+    objects["a.ics"] = ical("Bad\uffff")
+    http = TableHttp(objects, get=lambda name: Answer(404, {}, b""))
+
+    fetched = list(Reports(http).multiget(CALENDAR, members(*EIGHT)))  # type: ignore[arg-type]
+
+    assert [f.member.resource for f in fetched if f.gone] == ["/cal/a.ics"]
+
+
+def test_two_objects_xml_cannot_carry_are_each_read_by_a_get(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     objects = {name: ical(f"Meeting {name}") for name in EIGHT}
     objects["a.ics"] = ical("Bad\uffff")
     objects["h.ics"] = ical("Bad\x00")
+    http = TableHttp(objects)
 
     with caplog.at_level(logging.WARNING):
-        read_names = read(TableHttp(objects), EIGHT)
+        read_names = read(http, EIGHT)
 
-    assert read_names == EIGHT[1:-1]
-    assert [r.getMessage().split(": ")[2] for r in caplog.records] == [
-        "a.ics skipped",
-        "h.ics skipped",
-    ]
+    assert sorted(read_names) == EIGHT
+    assert [a for a in http.asked if isinstance(a, str)] == ["GET a.ics", "GET h.ics"]
+    assert not caplog.records
 
 
 def test_an_answer_too_large_is_read_in_halves_around_the_object_that_makes_it(
