@@ -45,7 +45,7 @@ $(BENCH_VENV)/.stamp:
 	$(BENCH_VENV)/bin/python -m pip install --quiet 'vdirsyncer>=0.19'
 	touch $@
 
-# Every figure of bench/RESULTS.md (about 30 min); BENCH_FLAGS=--quick for fewer runs,
+# Every figure of bench/RESULTS.md (about 35 min); BENCH_FLAGS=--quick for fewer runs,
 # --with-others for the read and hostile-text benchmarks too.
 bench: $(VENV)/.stamp-test $(BENCH_VENV)/.stamp
 	$(PY) bench/run.py $(BENCH_FLAGS)

@@ -12,8 +12,7 @@ stop syncd with one line (``syncd.state_files``).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -21,7 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from syncd.model import FollowUpKind, FollowUpRecord, Interview, RecordStatus, When
+from syncd.model import FollowUpRecord, Interview, RecordStatus
+from syncd.state_codec import SELECT_RECORDS, interview_from_json, interview_to_json, record_of
 from syncd.state_files import DB_NAME as DB_NAME
 from syncd.state_files import (
     StateError,
@@ -97,52 +97,6 @@ _MIGRATIONS: tuple[str, ...] = (
         source TEXT PRIMARY KEY, zone TEXT NOT NULL, origin TEXT NOT NULL);
     """,
 )
-
-
-def _encode_when(value: When) -> str:
-    return value.isoformat()
-
-
-def _decode_when(text: str) -> When:
-    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
-
-
-def interview_to_json(interview: Interview) -> str:
-    data: dict[str, Any] = dataclasses.asdict(interview)
-    data["start"] = _encode_when(interview.start)
-    data["end"] = _encode_when(interview.end)
-    return json.dumps(data, sort_keys=True)
-
-
-def interview_from_json(text: str) -> Interview:
-    data = json.loads(text)
-    data["start"] = _decode_when(data["start"])
-    data["end"] = _decode_when(data["end"])
-    known = {f.name for f in dataclasses.fields(Interview)}
-    return Interview(**{k: v for k, v in data.items() if k in known})
-
-
-_SELECT_RECORDS = (
-    "SELECT id, source, calendar, interview, kind, target, resource, etag,"
-    " fingerprint, status, start, title FROM followups"
-)
-
-
-def _record(r: tuple[str, ...]) -> FollowUpRecord:
-    return FollowUpRecord(
-        id=r[0],
-        source=r[1],
-        calendar=r[2],
-        interview=r[3],
-        kind=FollowUpKind(r[4]),
-        target=r[5],
-        resource=r[6],
-        etag=r[7],
-        fingerprint=r[8],
-        status=RecordStatus(r[9]),
-        start=dt.datetime.fromisoformat(r[10]),
-        title=r[11],
-    )
 
 
 class StateStore(HealthTables):
@@ -249,6 +203,18 @@ class StateStore(HealthTables):
         value: T = self._read[key]
         return value
 
+    def digest(self, source: str) -> bytes:
+        """A digest of what a pass plans from: the source's interviews (tombstones too)
+        and records, as stored. Equal digests, equal rows."""
+        hashed = hashlib.blake2b(digest_size=16)
+        for table, order in (("interviews", "calendar, key"), ("followups", "id")):
+            for row in self._db.execute(
+                f"SELECT * FROM {table} WHERE source = ? ORDER BY {order}",
+                (source,),
+            ):
+                hashed.update(repr(row).encode("utf-8", "surrogatepass"))
+        return hashed.digest()
+
     # -- tokens and calendars
 
     def token(self, source: str, calendar: str) -> str | None:
@@ -353,14 +319,14 @@ class StateStore(HealthTables):
         """Every follow-up record of a source, by id."""
 
         def load() -> dict[str, FollowUpRecord]:
-            rows = self._db.execute(_SELECT_RECORDS + " WHERE source = ?", (source,))
-            return {r[0]: _record(r) for r in rows}
+            rows = self._db.execute(SELECT_RECORDS + " WHERE source = ?", (source,))
+            return {r[0]: record_of(r) for r in rows}
 
         return dict(self._memo(("records", source), load))
 
     def record(self, followup_id: str) -> FollowUpRecord | None:
-        row = self._db.execute(_SELECT_RECORDS + " WHERE id = ?", (followup_id,)).fetchone()
-        return _record(row) if row else None
+        row = self._db.execute(SELECT_RECORDS + " WHERE id = ?", (followup_id,)).fetchone()
+        return record_of(row) if row else None
 
     def put_record(self, record: FollowUpRecord) -> None:
         self._db.execute(

@@ -13,6 +13,7 @@ from factories import make_source
 from syncd.config import Config
 from syncd.daemon import Daemon
 from syncd.engine import PassReport
+from syncd.quiet import Quiet
 from syncd.runner import SourceOutcome
 from syncd.state import CalendarHealth, StateStore
 
@@ -28,7 +29,9 @@ def daemon(tmp_path: Path, failures: list[list[str]]) -> Daemon:
     store = StateStore(config.state_dir)
     clock = [1000.0]
 
-    def sweep(config: Config, store: StateStore, *, dry_run: bool = False) -> list[SourceOutcome]:
+    def sweep(
+        config: Config, store: StateStore, *, dry_run: bool = False, quiet: Quiet | None = None
+    ) -> list[SourceOutcome]:
         lines = failures.pop(0) if failures else []
         return [SourceOutcome("home", PassReport("home", failures=lines))]
 
