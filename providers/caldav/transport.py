@@ -31,7 +31,8 @@ import niquests
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 
-from providers.caldav.bounded import Answer, Deadline, TooLarge, TooSlow, read_body
+from providers.bounded import Deadline, TooLarge, TooSlow, read_body
+from providers.caldav.bounded import Answer
 from providers.caldav.login import SCHEMES, Login, Unsupported
 from providers.caldav.settings import DavSettings, in_clear
 from syncd import limits

@@ -27,9 +27,10 @@ from typing import Any
 
 import requests
 
+from providers.bounded import TooLarge, TooSlow
 from providers.outlook.credentials import Tokens
 from providers.outlook.settings import auth_command
-from providers.outlook.transport import Answer, Http, TooLarge, TooSlow
+from providers.outlook.transport import Answer, Http
 from syncd import limits
 from syncd.errors import (
     AuthError,
