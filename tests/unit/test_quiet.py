@@ -146,13 +146,21 @@ class World:
             self.provider.remove(self.cal, rng.choice(ours))
 
 
+def two_worlds(folder: Path, series: int) -> tuple[Quiet, list[World]]:
+    """A world whose engine skips while it may and one whose engine always plans, each
+    with a daily series of ``series`` interviews."""
+    quiet = Quiet()
+    worlds = [World(folder / "quiet", quiet), World(folder / "planning", None)]
+    for world in worlds:
+        world.series(series)
+    return quiet, worlds
+
+
 def test_an_idle_pass_plans_nothing_again_and_does_what_a_planning_pass_does(
     tmp_path: Path,
 ) -> None:
-    quiet = Quiet()
-    worlds = [World(tmp_path / "quiet", quiet), World(tmp_path / "planning", None)]
+    quiet, worlds = two_worlds(tmp_path, limits.INTERVIEWS_PER_SERIES + 10)
     for world in worlds:
-        world.series(limits.INTERVIEWS_PER_SERIES + 10)
         for n, key in enumerate(("acme", "initech", "umbrella")):
             world.interview(key, at(2 + 3 * n, 14))
     rng = random.Random(20261130)
@@ -184,10 +192,8 @@ def test_an_idle_pass_plans_nothing_again_and_does_what_a_planning_pass_does(
 def test_a_series_moving_up_its_next_interview_is_planned_at_that_instant(
     tmp_path: Path,
 ) -> None:
-    quiet = Quiet()
-    worlds = [World(tmp_path / "quiet", quiet), World(tmp_path / "planning", None)]
+    quiet, worlds = two_worlds(tmp_path, limits.INTERVIEWS_PER_SERIES + 5)
     for world in worlds:
-        world.series(limits.INTERVIEWS_PER_SERIES + 5)
         world.run()
     first_end = at(1, 9) + HOUR  # the series' first interview's end: 45 days on, it is over
     for world in worlds:
