@@ -109,7 +109,8 @@ class _Pass:
         if report.failures:
             quiet = None
         if quiet is not None and quiet.holds(name, self.inputs(found), self.now):
-            return report  # the plan of the last pass with nothing to do stands
+            log.debug("%s: nothing new since its last pass with nothing to do: not planned", name)
+            return report
         self.plan(found)
         report.actions, waiting = this_pass(self.reconcile(), self.store.records(name))
         if waiting:
