@@ -1,16 +1,14 @@
 """Figure 1: an idle pass inside the daemon, per calendar: client CPU, wall, requests, bytes.
 
 A pass is timed as the daemon's worker runs it (``Daemon._one``): the state store
-opened, ``syncd.runner.sweep`` over the one source with the daemon's memory of
-settled passes (its provider opened, the calendar read, nothing new: the plan of
-the last pass with nothing to do stands, ``syncd.quiet``; the provider closed, the
-source's status recorded), the store closed; ``time.process_time`` and
-``time.perf_counter`` around it, in this process. The server runs in a process of
-its own (the Google fake too), so the CPU time is the client's alone. Requests are
-counted by the provider (CalDAV) or by the fake (Google); bytes and connections by
-a relay in its own process between syncd and the server (bench/relay.py). Before
-the timed passes, passes run until one has nothing to write (the first writes the
-follow-ups).
+opened, ``syncd.runner.sweep`` over the one source (its provider opened, the
+calendar read, nothing to do, the provider closed, the source's status recorded),
+the store closed; ``time.process_time`` and ``time.perf_counter`` around it, in
+this process. The server runs in a process of its own (the Google fake too), so
+the CPU time is the client's alone. Requests are counted by the provider (CalDAV)
+or by the fake (Google); bytes and connections by a relay in its own process
+between syncd and the server (bench/relay.py). Before the timed passes, passes
+run until one has nothing to write (the first writes the follow-ups).
 
 Every 12th pass lists the account's calendars again (syncd.calendars.REFRESH_EVERY):
 it shows as the maximum. ``--profile`` prints where an idle pass's CPU goes.
@@ -36,7 +34,6 @@ from bench import backends, idle_process, measure  # noqa: E402
 from bench.relay import Relay  # noqa: E402
 from providers import Provider, config_sections, open_provider  # noqa: E402
 from syncd.config import Config, SourceConfig, parse_config  # noqa: E402
-from syncd.quiet import Quiet  # noqa: E402
 from syncd.runner import sweep  # noqa: E402
 from syncd.state import StateStore  # noqa: E402
 
@@ -85,11 +82,11 @@ def config_of(folder: Path, sources: list[dict[str, Any]]) -> Config:
     return parse_config(data, "the bench's config", config_sections())
 
 
-def one_pass(config: Config, opener: Counted, quiet: Quiet | None = None) -> int:
+def one_pass(config: Config, opener: Counted) -> int:
     """A pass as the daemon's worker runs it; the number of actions it took."""
     store = StateStore(config.state_dir)
     try:
-        [outcome] = sweep(config, store, opener=opener, quiet=quiet)
+        [outcome] = sweep(config, store, opener=opener)
     finally:
         store.close()
     if outcome.error is not None:
@@ -98,10 +95,10 @@ def one_pass(config: Config, opener: Counted, quiet: Quiet | None = None) -> int
     return len(outcome.report.actions)
 
 
-def settle(config: Config, opener: Counted, limit: int = 5, quiet: Quiet | None = None) -> None:
+def settle(config: Config, opener: Counted, limit: int = 5) -> None:
     """Passes until one has nothing to do."""
     for _ in range(limit):
-        if one_pass(config, opener, quiet) == 0:
+        if one_pass(config, opener) == 0:
             return
     raise RuntimeError("still writing after 5 passes")
 
@@ -116,7 +113,6 @@ class Settled:
     folder: Path
     config: Config
     opener: Counted
-    quiet: Quiet  # the daemon's memory of the source's settled pass
 
 
 @contextlib.contextmanager
@@ -127,9 +123,9 @@ def settled(name: str, count: int, folder: Path) -> Iterator[Settled]:
     relay = through_relay(backend)
     try:
         config = config_of(folder / "syncd", backend.sources)
-        opener, quiet = Counted(), Quiet()
-        settle(config, opener, quiet=quiet)
-        yield Settled(backend, relay, folder / "syncd", config, opener, quiet)
+        opener = Counted()
+        settle(config, opener)
+        yield Settled(backend, relay, folder / "syncd", config, opener)
     finally:
         relay.stop()
         backend.stop()
@@ -145,7 +141,7 @@ def inside(done: Settled, passes: int, profile: bool = False, per: int = 1) -> l
         asked = backend.google.ask("requests") if backend.google else 0
         opener.requests = 0
         began, began_cpu = time.perf_counter(), time.process_time()
-        one_pass(config, opener, done.quiet)
+        one_pass(config, opener)
         cpu.append(time.process_time() - began_cpu)
         wall.append(time.perf_counter() - began)
         after = relay.counts()
@@ -157,7 +153,7 @@ def inside(done: Settled, passes: int, profile: bool = False, per: int = 1) -> l
         connections.append(after["connections"] - before["connections"])
     if profile:
         profiler = cProfile.Profile()
-        profiler.runcall(one_pass, config, opener, done.quiet)
+        profiler.runcall(one_pass, config, opener)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     return [
         backend.name,

@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 from bench import backends, measure  # noqa: E402
 from bench.idle_pass import Counted, config_of, settle  # noqa: E402
 from syncd.daemon import Daemon  # noqa: E402
-from syncd.quiet import Quiet  # noqa: E402
 from syncd.runner import sweep  # noqa: E402
 from syncd.state import StateStore  # noqa: E402
 
@@ -59,11 +58,9 @@ def run_daemon(config: Any, passes: int, marks: tuple[int, ...]) -> dict[int, di
     count = 0
     daemon: Daemon
 
-    def counting(
-        config: Any, store: StateStore, *, dry_run: bool = False, quiet: Quiet | None = None
-    ) -> Any:
+    def counting(config: Any, store: StateStore, *, dry_run: bool = False) -> Any:
         nonlocal count
-        outcomes = sweep(config, store, dry_run=dry_run, quiet=quiet)
+        outcomes = sweep(config, store, dry_run=dry_run)
         count += 1
         if count >= passes:
             daemon.stopping = True

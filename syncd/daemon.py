@@ -39,7 +39,6 @@ from syncd.config_schema import format_duration
 from syncd.errors import AuthError, ConfigError, TransientError, source_line
 from syncd.lock import acquire
 from syncd.notify import Notifier, WatchdogThread
-from syncd.quiet import Quiet
 from syncd.runner import SourceOutcome, sweep
 from syncd.state import StateStore
 from syncd.state_files import StateError
@@ -85,7 +84,7 @@ def uptime() -> float:
 
 class Sweep(Protocol):
     def __call__(
-        self, config: Config, store: StateStore, *, dry_run: bool = ..., quiet: Quiet | None = ...
+        self, config: Config, store: StateStore, *, dry_run: bool = ...
     ) -> list[SourceOutcome]: ...
 
 
@@ -217,14 +216,13 @@ class Daemon:
             if state.paused or state.due > self.clock() or self.workers.running(source.name):
                 continue
             config = dataclasses.replace(self.config, sources=(source,))
-            self.workers.start(source.name, functools.partial(self._one, config, self.quiet))
+            self.workers.start(source.name, functools.partial(self._one, config))
 
-    def _one(self, config: Config, quiet: Quiet) -> SourceOutcome:
-        """One source's pass (in its worker), with a state store connection of its own;
-        ``quiet``: the settled passes under this config (``syncd.quiet``)."""
+    def _one(self, config: Config) -> SourceOutcome:
+        """One source's pass (in its worker), with a state store connection of its own."""
         store = self.open_store(config.state_dir)
         try:
-            [outcome] = self.sweep(config, store, dry_run=self.dry_run, quiet=quiet)
+            [outcome] = self.sweep(config, store, dry_run=self.dry_run)
         finally:
             store.close()
         return outcome
@@ -289,9 +287,8 @@ class Daemon:
         self._apply(config, previous=self.config)
 
     def _apply(self, config: Config, previous: Config | None) -> None:
-        """Use ``config``: every source due now and unpaused (a reload is the way to unpause);
-        no pass settled under another config stands."""
-        self.config, self.quiet = config, Quiet()
+        """Use ``config``: every source due now and unpaused (a reload is the way to unpause)."""
+        self.config = config
         now = self.clock()
         self.states = {source.name: SourceState(due=now) for source in config.sources}
         interval = config.interval

@@ -4,10 +4,7 @@ reconcile); this only sequences them between a provider and the state store
 (docs/architecture.md). A calendar's observations commit with its sync token;
 each write commits with its record once the server took it, so a crash between
 two writes leaves state and calendar agreeing (a re-run finds the rest by identity).
-A calendar that fails stays with that calendar (``syncd.health``). Given a
-``Quiet``, a pass whose source has the same interviews, records and calendars as
-its last pass with nothing to do, before that plan's next instant, plans nothing
-again (``syncd.quiet``).
+A calendar that fails stays with that calendar (``syncd.health``).
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from syncd.config import Config, SourceConfig
 from syncd.health import Health
 from syncd.model import Action, CalendarInfo, FollowUp, ReadScope
 from syncd.planner import plan
-from syncd.quiet import Quiet, settled_until
 from syncd.reconcile import reconcile, this_pass
 from syncd.series import left_out_notes
 from syncd.state import StateStore
@@ -50,14 +46,9 @@ class Engine:
     """Runs passes; holds the config and the state store, nothing of a provider's."""
 
     def __init__(
-        self,
-        config: Config,
-        store: StateStore,
-        *,
-        clock: Callable[[], dt.datetime] | None = None,
-        quiet: Quiet | None = None,
+        self, config: Config, store: StateStore, *, clock: Callable[[], dt.datetime] | None = None
     ) -> None:
-        self.config, self.store, self.quiet = config, store, quiet
+        self.config, self.store = config, store
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def run_source(
@@ -70,7 +61,7 @@ class Engine:
         """
         one = _Pass(self.config, self.store, source, provider, self.clock())
         if not dry_run:
-            return one.run(dry_run=False, quiet=self.quiet)
+            return one.run(dry_run=False)
         with self.store.transaction(rollback=True):
             return one.run(dry_run=True)
 
@@ -90,7 +81,7 @@ class _Pass:
     # (calendar, series) cut to the limit by a read of this pass, and said so already
     cut: set[tuple[str, str]] = dataclasses.field(default_factory=set)
 
-    def run(self, *, dry_run: bool, quiet: Quiet | None = None) -> PassReport:
+    def run(self, *, dry_run: bool) -> PassReport:
         name = self.source.name
         health = Health(name, self.store, self.now)
         found = self.calendars(health, dry_run=dry_run)
@@ -106,11 +97,6 @@ class _Pass:
                     health.read(calendar, functools.partial(self.read, calendar, scope, looking))
         report = PassReport(name, calendars=list(found.watch.watched))
         report.failures = health.settle(found)
-        if report.failures:
-            quiet = None
-        if quiet is not None and quiet.holds(name, self.inputs(found), self.now):
-            log.debug("%s: nothing new since its last pass with nothing to do: not planned", name)
-            return report
         self.plan(found)
         report.actions, waiting = this_pass(self.reconcile(), self.store.records(name))
         if waiting:
@@ -122,28 +108,8 @@ class _Pass:
             )
         if not dry_run:
             self.apply(report, found)
-            dropped = self.forget()
-            if quiet is not None:
-                self.settle(quiet, found, done=not (report.actions or waiting or dropped))
+            self.forget()
         return report
-
-    def inputs(self, found: Calendars) -> tuple[object, ...]:
-        """What the plan stands on beside the config: the source's interviews and
-        records as stored, its calendars as listed and watched, the zone in force."""
-        digest = self.store.digest(self.source.name)
-        return digest, repr((found.listed, found.watch)), str(self.config.timezone)
-
-    def settle(self, quiet: Quiet, found: Calendars, *, done: bool) -> None:
-        """After a pass with nothing to do, remember what its plan stood on and until when."""
-        name = self.source.name
-        if not done:
-            quiet.forget(name)
-            return
-        interviews = [*self.store.interviews(name).values()]
-        interviews += self.store.interviews(name, gone=True).values()
-        records = self.store.records(name).values()
-        until = settled_until(self.desired, records, interviews, self.now, self.config.timezone)
-        quiet.settle(name, self.inputs(found), until)
 
     def calendars(self, health: Health, *, dry_run: bool, relist: bool = False) -> Calendars:
         found = calendars.resolve(
@@ -220,14 +186,11 @@ class _Pass:
         desired = [f for f in self.desired if not only or f.id == only]
         return reconcile(desired, records, active=self.active, gone=self.gone, now=self.now)
 
-    def forget(self) -> int:
-        """Retention: drop the interviews ``observe.forget`` says are no longer needed;
-        how many."""
+    def forget(self) -> None:
+        """Retention: drop the interviews ``observe.forget`` says are no longer needed."""
         name = self.source.name
         live, gone = self.store.interviews(name), self.store.interviews(name, gone=True)
         records = self.store.records(name).values()
-        dropped = observe.forget(live.values(), gone.values(), records, self.now)
         with self.store.transaction():
-            for key in dropped:
+            for key in observe.forget(live.values(), gone.values(), records, self.now):
                 self.store.drop_interview(name, *key)
-        return len(dropped)

@@ -19,7 +19,6 @@ from providers import Provider, open_provider
 from syncd.config import Config, SourceConfig
 from syncd.engine import Engine, PassReport
 from syncd.errors import AuthError, ProviderError, one_line, source_line
-from syncd.quiet import Quiet
 from syncd.state import StateStore
 from syncd.state_files import database_error
 
@@ -61,16 +60,14 @@ def sweep(
     dry_run: bool = False,
     opener: Opener = open_provider,
     clock: Callable[[], dt.datetime] | None = None,
-    quiet: Quiet | None = None,
 ) -> list[SourceOutcome]:
     """One pass over every source; never raises a provider's error, returns it per source.
 
     A defect (any other exception) is logged with its traceback and returned as
     a ProviderError; typed errors are left to the caller to report. An SQLite error
     (the state file damaged meanwhile) stops the sweep: StateError, one line.
-    ``quiet``: the daemon's memory of its sources' settled passes (``syncd.quiet``).
     """
-    engine = Engine(config, store, clock=clock, quiet=quiet)
+    engine = Engine(config, store, clock=clock)
     outcomes = []
     try:
         for source in config.sources:

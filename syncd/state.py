@@ -12,7 +12,6 @@ stop syncd with one line (``syncd.state_files``).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -202,18 +201,6 @@ class StateStore(HealthTables):
             self._read[key] = load()
         value: T = self._read[key]
         return value
-
-    def digest(self, source: str) -> bytes:
-        """A digest of what a pass plans from: the source's interviews (tombstones too)
-        and records, as stored. Equal digests, equal rows."""
-        hashed = hashlib.blake2b(digest_size=16)
-        for table, order in (("interviews", "calendar, key"), ("followups", "id")):
-            for row in self._db.execute(
-                f"SELECT * FROM {table} WHERE source = ? ORDER BY {order}",
-                (source,),
-            ):
-                hashed.update(repr(row).encode("utf-8", "surrogatepass"))
-        return hashed.digest()
 
     # -- tokens and calendars
 

@@ -105,14 +105,12 @@ class Syncd:
         env: dict[str, str],
         *,
         preexec: Callable[[], None] | None = None,
-        options: tuple[str, ...] = (),
     ) -> None:
-        """``preexec``: run in the child before syncd starts (a resource limit, say);
-        ``options``: syncd's own before the command (``-v``, say)."""
+        """``preexec``: run in the child before syncd starts (a resource limit, say)."""
         self.config, self.log_file = config, log
         with log.open("ab") as stderr:
             self.process = subprocess.Popen(
-                [str(SYNCD), *options, "--config", str(config), "run"],
+                [str(SYNCD), "--config", str(config), "run"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,

@@ -24,7 +24,6 @@ from daemon_process import (
     Syncd,
     daemon_env,
     dav_source,
-    followups,
     put_interview,
     wait_for_followups,
     wait_until,
@@ -50,10 +49,10 @@ def start(tmp_path: Path, notify: NotifySocket, radicale: DavServer) -> Iterator
     """Start ``syncd run`` on a config; every daemon started is stopped at the end."""
     started: list[Syncd] = []
 
-    def start_daemon(config: Path, *options: str, **env: str) -> Syncd:
+    def start_daemon(config: Path, **env: str) -> Syncd:
         env = {PASSWORD_ENV: radicale.password} | env
         log = tmp_path / f"syncd-{len(started)}.log"
-        daemon = Syncd(config, log, daemon_env(notify, **env), options=options)
+        daemon = Syncd(config, log, daemon_env(notify, **env))
         started.append(daemon)
         return daemon
 
@@ -91,29 +90,6 @@ def test_ready_then_follow_ups_status_and_watchdog(
     assert notify.fields("READY") == ["1"]
     assert syncd.lines("under 30s"), "a 1 s interval is warned about"
     assert radicale.password not in syncd.log()
-
-
-def test_idle_passes_plan_nothing_again_until_the_user_changes_something(
-    tmp_path: Path, start: Start, notify: NotifySocket, radicale: DavServer,
-    calendar: CalendarHandle,
-) -> None:  # fmt: skip
-    put_interview(calendar, "acme-1", "Acme")
-    config = write_config(tmp_path / "config.toml", tmp_path / "state", home(radicale, calendar))
-    syncd = start(config, "-v")
-    assert wait_for_followups(calendar, 3) == KINDS
-    stands = "nothing new since its last pass with nothing to do: not planned"
-    wait_until(lambda: len(syncd.lines(stands)) >= 2 or None, 15, "two quiet passes")
-    put_interview(calendar, "acme-1", "Globex")  # the user renames the company
-
-    def renamed() -> list[tuple[str, str]] | None:
-        found = followups(calendar)
-        return found if all("Globex" in title for _, title in found) else None
-
-    wait_until(renamed, 15, "the follow-ups renamed")
-    quiet = len(syncd.lines(stands))
-    wait_until(lambda: len(syncd.lines(stands)) > quiet or None, 15, "quiet again")
-    assert [kind for kind, _ in followups(calendar)] == KINDS
-    assert syncd.running()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])

@@ -13,7 +13,6 @@ from factories import make_source
 from syncd.config import Config
 from syncd.daemon import Daemon
 from syncd.engine import PassReport
-from syncd.quiet import Quiet
 from syncd.runner import SourceOutcome
 from syncd.state import CalendarHealth, StateStore
 
@@ -29,9 +28,7 @@ def daemon(tmp_path: Path, failures: list[list[str]]) -> Daemon:
     store = StateStore(config.state_dir)
     clock = [1000.0]
 
-    def sweep(
-        config: Config, store: StateStore, *, dry_run: bool = False, quiet: Quiet | None = None
-    ) -> list[SourceOutcome]:
+    def sweep(config: Config, store: StateStore, *, dry_run: bool = False) -> list[SourceOutcome]:
         lines = failures.pop(0) if failures else []
         return [SourceOutcome("home", PassReport("home", failures=lines))]
 

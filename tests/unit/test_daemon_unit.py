@@ -35,7 +35,6 @@ from syncd.daemon import (
 from syncd.errors import AuthError, ProviderError, TransientError
 from syncd.lock import LOCK_NAME, AlreadyRunning, acquire
 from syncd.notify import Notifier, WatchdogThread, one_line, socket_address, watchdog_period
-from syncd.quiet import Quiet
 from syncd.runner import SourceOutcome
 from syncd.state import StateStore
 from syncd.state_files import StateError
@@ -108,12 +107,7 @@ class Loop:
         )
 
     def sweep(
-        self,
-        config: Config,
-        store: StateStore,
-        *,
-        dry_run: bool = False,
-        quiet: Quiet | None = None,
+        self, config: Config, store: StateStore, *, dry_run: bool = False
     ) -> list[SourceOutcome]:
         [source] = config.sources
         self.passes.append((self.now, source.name))
@@ -227,7 +221,7 @@ def test_a_stop_request_is_seen_between_sources(loop_factory: type[Loop], tmp_pa
     original = loop.sweep
 
     def stop_during(
-        config: Config, store: StateStore, *, dry_run: bool = False, quiet: Quiet | None = None
+        config: Config, store: StateStore, *, dry_run: bool = False
     ) -> list[SourceOutcome]:
         loop.daemon.stopping = True  # as the SIGTERM handler does, mid-pass
         return original(config, store, dry_run=dry_run)
@@ -267,9 +261,7 @@ def test_a_hung_pass_holds_back_its_own_source_alone(tmp_path: Path) -> None:
     passes: list[str] = []
     now = [1000.0]
 
-    def sweep(
-        config: Config, store: StateStore, *, dry_run: bool = False, quiet: Quiet | None = None
-    ) -> list[SourceOutcome]:
+    def sweep(config: Config, store: StateStore, *, dry_run: bool = False) -> list[SourceOutcome]:
         [source] = config.sources
         passes.append(source.name)
         if source.name == "stuck":
