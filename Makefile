@@ -29,6 +29,7 @@ test: $(VENV)/.stamp-test
 # (make test runs fewer of both, within the suite's time budget).
 reliability: $(VENV)/.stamp-test
 	SYNCD_RELIABILITY=full $(PY) -m pytest tests/reliability -m slow
+	SYNCD_RELIABILITY=full $(PY) -m pytest tests/e2e/test_hostile_corpus.py -k "beside_an_interview and xandikos"
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check syncd providers tests bench

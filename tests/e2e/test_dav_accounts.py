@@ -272,14 +272,21 @@ def test_the_calendar_list_is_one_request_however_many_calendars(
         make_calendar(dav_server)
 
     before = provider.requests_made
-    provider.list_calendars()
+    listed = provider.list_calendars()
 
     # Xandikos keeps its scheduling inbox outside the calendar home: its default
     # calendar costs one more PROPFIND. Radicale has no inbox.
     expected = {"radicale": ["PROPFIND"], "xandikos": ["PROPFIND", "PROPFIND"]}
-    assert provider.requests_made - before == one_list == len(expected[dav_server.name])
-    recent = list(provider.http.recent)[-one_list:]
-    assert [r.split()[0] for r in recent] == expected[dav_server.name]
+    made = list(provider.http.recent)[-(provider.requests_made - before) :]
+    # A new calendar listed first (the server lists in no set order) becomes the main
+    # calendar when no default is named: its zone, absent from the listing, is asked
+    # of it at depth 0, once; never a request per calendar.
+    main = next(c for c in listed if c.default)
+    probe = f"PROPFIND {urllib.parse.urlsplit(main.id).path} 207"
+    if made and made[-1] == probe and len(made) == one_list + 1:
+        made = made[:-1]
+    assert len(made) == one_list == len(expected[dav_server.name]), made
+    assert [r.split()[0] for r in made] == expected[dav_server.name]
     provider.close()
 
 

@@ -21,7 +21,7 @@ only what the user edited, and as deleted by the user only what the user
 deleted; a create whose answer was lost is no duplicate, an update whose answer
 was lost is no edit. The faults injected are printed by kind.
 
-``make test`` runs 60 passes on Radicale, 30 on Xandikos and 20 on the Google fake
+``make test`` runs 40 passes on Radicale, 30 on Xandikos and 12 on the Google fake
 (the suite's time budget); ``make reliability`` (``SYNCD_RELIABILITY=full``) 200 on each.
 """
 
@@ -49,8 +49,8 @@ from rig import (
 RATE = 0.2
 SEED = 20261212
 FULL = os.environ.get("SYNCD_RELIABILITY") == "full"
-PASSES = {"radicale": 200 if FULL else 60, "xandikos": 200 if FULL else 30,
-          "google": 200 if FULL else 20}  # fmt: skip
+PASSES = {"radicale": 200 if FULL else 40, "xandikos": 200 if FULL else 30,
+          "google": 200 if FULL else 12}  # fmt: skip
 CLEAN = 3  # passes without faults at the end
 
 
