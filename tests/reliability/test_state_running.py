@@ -9,8 +9,7 @@ its next pass with the one line of the hostile-input issue (the file, "damaged",
 SQLite never reads the damage (pages the log holds newer copies of, which its
 checkpoint writes back over them; a log whose frames no longer check out, which
 SQLite ignores: the last commits are lost; a file deleted: a new one). The user
-then does what the line says and starts syncd again. ``make test`` damages it 7
-times, ``make reliability`` (``SYNCD_RELIABILITY=full``) 10.
+then does what the line says and starts syncd again.
 
 Disk full: the daemon runs with its files capped (RLIMIT_FSIZE) a little above
 the state's size: its next commits fail, and it stops with one line saying the
@@ -42,7 +41,7 @@ from rig import Run, open_faulted, run_once, source_name, sources_ok, write_conf
 from syncd.state_files import DB_NAME
 
 SEED = 20261214
-ROUNDS = 10 if os.environ.get("SYNCD_RELIABILITY") == "full" else 7  # the suite's budget
+ROUNDS = 10
 PAGE = 4096
 DISK = "16m"  # the small disk's size
 ROOM = 4 * PAGE  # what is left on it once it fills up
