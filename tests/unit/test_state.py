@@ -71,9 +71,9 @@ def test_interviews_round_trip_and_tombstones(
     assert store.interviews("src", gone=True) == {("cal", interview.key): interview}
 
 
-def test_records_round_trip(tmp_path: Path) -> None:
-    store = StateStore(tmp_path)
-    record = FollowUpRecord(
+def a_record(status: RecordStatus) -> FollowUpRecord:
+    """A morning call's record of source "src" in calendar "cal"."""
+    return FollowUpRecord(
         id="0" * 32,
         source="src",
         calendar="cal",
@@ -83,10 +83,15 @@ def test_records_round_trip(tmp_path: Path) -> None:
         resource="/cal/x.ics",
         etag='"abc"',
         fingerprint="f" * 32,
-        status=RecordStatus.EDITED,
+        status=status,
         start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
         title="Follow-up call: Acme",
     )
+
+
+def test_records_round_trip(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    record = a_record(RecordStatus.EDITED)
     store.put_record(record)
     assert store.records("src") == {record.id: record}
     assert store.records("other") == {}
@@ -96,20 +101,7 @@ def test_records_read_again_are_those_written_since_by_any_connection(tmp_path: 
     """A pass reads its records several times; what it is given is never stale: not after
     its own write, another connection's commit, or a dry run's rollback."""
     store, other = StateStore(tmp_path), StateStore(tmp_path)
-    first = FollowUpRecord(
-        id="0" * 32,
-        source="src",
-        calendar="cal",
-        interview="uid-1",
-        kind=FollowUpKind.CALL_MORNING,
-        target="cal",
-        resource="/cal/x.ics",
-        etag='"abc"',
-        fingerprint="f" * 32,
-        status=RecordStatus.WRITTEN,
-        start=dt.datetime(2026, 12, 4, 10, tzinfo=dt.UTC),
-        title="Follow-up call: Acme",
-    )
+    first = a_record(RecordStatus.WRITTEN)
     second = dataclasses.replace(first, id="1" * 32, kind=FollowUpKind.CALL_AFTERNOON)
     assert store.records("src") == {}
     store.put_record(first)
